@@ -1,0 +1,199 @@
+"""Reading YAML and JSON into plain values, remembering the line of every node.
+
+PyYAML composes the node graph; the values are built here so that line numbers
+survive, YAML 1.2 core scalars are used (`no` stays a string), duplicate keys
+are errors, and anchors, aliases and non-standard tags are refused (no object
+construction, no exponential expansion).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from .errors import PlanError, Problem
+
+Lines = dict[tuple[str | int, ...], int]
+MAX_BYTES = 64 * 1024 * 1024
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {
+    f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+}
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_SPECIAL_FLOAT = {
+    ".inf": float("inf"),
+    "+.inf": float("inf"),
+    "-.inf": float("-inf"),
+    ".nan": float("nan"),
+}
+
+
+def decode(data: bytes, name: str) -> str:
+    """Text of a plan file: UTF-8, with or without a byte-order mark."""
+    if len(data) > MAX_BYTES:
+        raise PlanError(
+            [Problem("too-large", f"the file is larger than {MAX_BYTES} bytes", file=name, line=1)]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PlanError(
+            [Problem("encoding", f"the file is not UTF-8 (byte {exc.start})", file=name, line=line)]
+        ) from None
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    value: str = node.value
+    if node.style in ("'", '"', "|", ">") or node.tag == f"{_STD}str":
+        return value
+    if _NULL.fullmatch(value):
+        return None
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.fullmatch(value):
+        return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    if value.lower() in _SPECIAL_FLOAT:
+        return _SPECIAL_FLOAT[value.lower()]
+    return value
+
+
+class _Builder:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lines: Lines = {}
+        self.problems: list[Problem] = []
+        self.seen: set[int] = set()
+
+    def fail(self, node: yaml.Node, code: str, message: str) -> None:
+        self.problems.append(Problem(code, message, file=self.name, line=node.start_mark.line + 1))
+
+    def build(self, root: yaml.Node) -> Any:
+        """Iteratively, so deep nesting cannot exhaust the stack."""
+        result: list[Any] = [None]
+        todo: list[tuple[yaml.Node, tuple[str | int, ...], Any, Any]] = [(root, (), result, 0)]
+        while todo:
+            node, path, holder, slot = todo.pop()
+            self.lines[path] = node.start_mark.line + 1
+            if id(node) in self.seen:
+                self.fail(node, "yaml-alias", "anchors and aliases are not allowed in plans")
+                continue
+            self.seen.add(id(node))
+            if node.tag.startswith("!") or (
+                node.tag.startswith("tag:") and node.tag not in _ALLOWED_TAGS
+            ):
+                self.fail(node, "yaml-tag", f"the tag '{node.tag}' is not allowed in plans")
+                continue
+            if isinstance(node, yaml.ScalarNode):
+                holder[slot] = _scalar(node)
+            elif isinstance(node, yaml.SequenceNode):
+                items: list[Any] = [None] * len(node.value)
+                holder[slot] = items
+                for index, item in enumerate(node.value):
+                    todo.append((item, (*path, index), items, index))
+            elif isinstance(node, yaml.MappingNode):
+                mapping: dict[Any, Any] = {}
+                holder[slot] = mapping
+                for key_node, value_node in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == f"{_STD}merge":
+                        self.fail(key_node, "yaml-key", "mapping keys must be plain strings")
+                        continue
+                    key = key_node.value
+                    if key in mapping:
+                        self.fail(key_node, "duplicate-key", f"key '{key}' appears twice")
+                        continue
+                    mapping[key] = None
+                    todo.append((value_node, (*path, key), mapping, key))
+        return result[0]
+
+
+def load(text: str, name: str, fmt: str) -> tuple[Any, Lines]:
+    """Values and line table of a YAML (`fmt="yaml"`) or JSON (`fmt="json"`) text."""
+    value: Any = None
+    if fmt == "json":
+        value = _load_json(text, name)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        if fmt == "json":
+            return value, {}
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise PlanError(
+            [Problem("syntax", f"not valid YAML: {exc.problem or exc}", file=name, line=line)]
+        ) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        if fmt == "json":
+            return value, {}
+        why = "nesting is too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise PlanError([Problem("syntax", f"not valid YAML: {why}", file=name, line=1)]) from None
+    if len(nodes) > 1 and fmt != "json":
+        raise PlanError(
+            [
+                Problem(
+                    "syntax",
+                    "the file holds more than one YAML document; give one change set per file",
+                    file=name,
+                    line=nodes[1].start_mark.line + 1,
+                )
+            ]
+        )
+    if not nodes:
+        if fmt == "json":
+            return value, {}
+        raise PlanError([Problem("empty", "the file is empty", file=name, line=1)])
+    builder = _Builder(name)
+    built = builder.build(nodes[0])
+    if builder.problems:
+        raise PlanError(builder.problems)
+    return (value if fmt == "json" else built), builder.lines
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _load_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise PlanError(
+            [
+                Problem(
+                    "syntax",
+                    f"not valid JSON: {exc.msg} (column {exc.colno})",
+                    file=name,
+                    line=exc.lineno,
+                )
+            ]
+        ) from None
+    except _DuplicateKey as exc:
+        raise PlanError(
+            [Problem("duplicate-key", f"key '{exc}' appears twice", file=name, line=1)]
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        why = "nesting is too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise PlanError([Problem("syntax", f"not valid JSON: {why}", file=name, line=1)]) from None

@@ -1,0 +1,348 @@
+"""The command line: each command opens the ledger, calls one method, formats the result."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from typer.core import TyperGroup
+
+from . import __version__, demo, render
+from .errors import OrgLedgerError
+from .ledger import Ledger, Preview, parse_timestamp
+from .model import Json
+
+
+class _Group(TyperGroup):
+    """Turns every orgledger error into its lines on stderr and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OrgLedgerError as exc:
+            for line in exc.lines():
+                typer.echo(line, err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted; nothing was written", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="orgledger: the system of record for organizational structure over time.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class Fmt(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ShowFmt(StrEnum):
+    text = "text"
+    json = "json"
+    mermaid = "mermaid"
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not an ISO timestamp (e.g. 2026-11-26T15:04:05Z)"
+        ) from None
+
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="ORGLEDGER_DB",
+        show_envvar=True,
+        help="Ledger: a SQLite path or a database URL [default: ./orgledger.db].",
+    ),
+]
+Format = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
+At = Annotated[str | None, typer.Option("--at", help="Date (YYYY-MM-DD) [default: today].")]
+KnownAt = Annotated[
+    str | None,
+    typer.Option("--known-at", help="Answer as the ledger stood at this UTC time (ISO timestamp)."),
+]
+Lang = Annotated[str | None, typer.Option("--lang", help="Language of names, e.g. en, zh.")]
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _json(value: Json) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@contextmanager
+def _ledger(db: str | None) -> Iterator[Ledger]:
+    ledger = Ledger.open(db)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"orgledger {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def init(db: Db = None) -> None:
+    """Create an empty ledger."""
+    Ledger.init(db).close()
+    typer.echo(f"created an empty ledger at {db or 'orgledger.db'}")
+
+
+def _previews(previews: list[Preview], fmt: Fmt, lang: str | None) -> None:
+    if fmt is Fmt.json:
+        _json(
+            [
+                {"id": p.changeset.id, "magnitude": round(p.magnitude, 6), "diff": p.diff.to_json()}
+                for p in previews
+            ]
+        )
+        return
+    console = _out()
+    for preview in previews:
+        console.print(render.diff_view(preview.diff, lang))
+        console.print(f"magnitude {preview.magnitude:.2f}\n")
+
+
+@app.command()
+def apply(
+    plans: Annotated[list[str], typer.Argument(help="Plan files (YAML or JSON; - for stdin).")],
+    db: Db = None,
+) -> None:
+    """Validate plans and record them, all or none."""
+    with _ledger(db) as ledger:
+        errors = Console(stderr=True)
+        columns = (TextColumn("applying"), BarColumn(), MofNCompleteColumn())
+        with Progress(
+            *columns, console=errors, transient=True, disable=not errors.is_terminal
+        ) as bar:
+            task = bar.add_task("apply", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            records = ledger.apply(*plans, progress=progress)
+    if not records:
+        typer.echo("nothing new to record: every change set given is recorded already")
+    for record in records:
+        typer.echo(
+            f"recorded {record.id} (effective {record.effective.isoformat()}): "
+            f"{record.ops} operation(s)"
+        )
+
+
+@app.command()
+def plan(
+    plans: Annotated[list[str], typer.Argument(help="Plan files (YAML or JSON; - for stdin).")],
+    db: Db = None,
+    fmt: Format = Fmt.text,
+    lang: Lang = None,
+) -> None:
+    """Validate plans against the ledger and show what they would change; write nothing."""
+    with _ledger(db) as ledger:
+        _previews(ledger.preview(*plans), fmt, lang)
+
+
+@app.command()
+def show(
+    unit: Annotated[str | None, typer.Argument(help="Unit id, abbreviation or name.")] = None,
+    at: At = None,
+    depth: Annotated[int | None, typer.Option("--depth", min=0, help="Levels below.")] = None,
+    lang: Lang = None,
+    known_at: KnownAt = None,
+    db: Db = None,
+    fmt: Annotated[ShowFmt, typer.Option("--format", "-f", help="Output format.")] = ShowFmt.text,
+) -> None:
+    """The structure as of a date (the whole forest, or one unit's subtree)."""
+    day, moment = _date(at), _moment(known_at)
+    with _ledger(db) as ledger:
+        snapshot = ledger.at(day, known_at=moment)
+        root = ledger.subtree_check(snapshot, unit) if unit else None
+    if fmt is ShowFmt.json:
+        _json(snapshot.to_json(root, depth))
+    elif fmt is ShowFmt.mermaid:
+        typer.echo(render.mermaid(snapshot, root, depth, lang), nl=False)
+    else:
+        _out().print(render.tree(snapshot, root, depth, lang))
+
+
+@app.command()
+def diff(
+    date1: Annotated[str, typer.Argument(metavar="DATE1")],
+    date2: Annotated[str, typer.Argument(metavar="DATE2")],
+    known_at: KnownAt = None,
+    lang: Lang = None,
+    db: Db = None,
+    fmt: Format = Fmt.text,
+) -> None:
+    """What changed between two dates."""
+    start, end, moment = _date(date1), _date(date2), _moment(known_at)
+    assert start is not None and end is not None
+    with _ledger(db) as ledger:
+        result = ledger.diff(start, end, known_at=moment)
+    if fmt is Fmt.json:
+        _json(result.to_json())
+    else:
+        _out().print(render.diff_view(result, lang))
+
+
+@app.command()
+def lineage(
+    unit: Annotated[str, typer.Argument(help="Unit id, abbreviation or name.")],
+    db: Db = None,
+    fmt: Format = Fmt.text,
+) -> None:
+    """Where a unit came from and went, through merges, splits and dissolutions."""
+    with _ledger(db) as ledger:
+        result = ledger.lineage(unit)
+    if fmt is Fmt.json:
+        _json(result.to_json())
+    else:
+        _out().print(render.lineage_view(result))
+
+
+@app.command()
+def history(
+    unit: Annotated[str, typer.Argument(help="Unit id, abbreviation or name.")],
+    db: Db = None,
+    fmt: Format = Fmt.text,
+) -> None:
+    """Every change that touched a unit."""
+    with _ledger(db) as ledger:
+        result = ledger.history(unit)
+    if fmt is Fmt.json:
+        _json(result.to_json())
+    else:
+        _out().print(render.history_view(result))
+
+
+@app.command()
+def log(known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None:
+    """Change sets in effective order, with their magnitudes."""
+    moment = _moment(known_at)
+    with _ledger(db) as ledger:
+        entries = ledger.log(known_at=moment)
+    if fmt is Fmt.json:
+        _json([e.to_json() for e in entries])
+    else:
+        _out().print(render.log_view(entries))
+
+
+@app.command()
+def find(
+    text: Annotated[str, typer.Argument(help="Part of an id, abbreviation or name.")],
+    db: Db = None,
+    fmt: Format = Fmt.text,
+) -> None:
+    """Units whose id, abbreviation or name in any language contains TEXT."""
+    with _ledger(db) as ledger:
+        matches = ledger.find(text)
+    if fmt is Fmt.json:
+        _json({"query": text, "matches": [m.to_json() for m in matches]})
+    else:
+        _out().print(render.find_view(matches))
+
+
+@app.command()
+def verify(db: Db = None, fmt: Format = Fmt.text) -> None:
+    """Recompute the hash chain and the derived tables; exit 1 if anything differs."""
+    with _ledger(db) as ledger:
+        report = ledger.verify()
+    if fmt is Fmt.json:
+        _json(report.to_json())
+    elif report.ok:
+        _out().print(render.verify_view(report))
+    for finding in report.findings if fmt is Fmt.text else ():
+        typer.echo(f"{finding} [integrity]", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command(name="demo")
+def demo_command(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help=f"Where to build the example [default: ./{demo.DEMO_DB}]."),
+    ] = None,
+    lang: Lang = None,
+) -> None:
+    """Build the Tencent example and tell its story."""
+    built = demo.build(db)
+    ledger = built.ledger
+    console = _out()
+    try:
+        verb = "reused" if built.reused else "built"
+        console.print(
+            f"[bold]orgledger demo[/]: Tencent's structure from 2005 on, {verb} in {built.path}\n"
+        )
+        for day in (demo.BEFORE, demo.AFTER):
+            snapshot = ledger.at(day)
+            console.print(
+                render.tree(snapshot, None, 2, lang, title=f"Tencent on {day.isoformat()}")
+            )
+            console.print()
+        console.print(render.diff_view(ledger.diff(demo.BEFORE, demo.AFTER), lang))
+        console.print()
+        for unit in demo.DISSOLVED:
+            console.print(render.lineage_view(ledger.lineage(unit)))
+        console.print()
+        console.print(render.log_view(ledger.log()))
+        console.print(
+            f"\nExplore it: orgledger show pcg --at 2018-09-30 --lang zh --db {built.path}",
+            markup=False,
+        )
+    finally:
+        ledger.close()
+
+
+def main() -> None:
+    """Entry point of the `orgledger` command."""
+    app(prog_name="orgledger")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

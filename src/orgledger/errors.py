@@ -1,0 +1,123 @@
+"""One exception tree for the whole library.
+
+Every error carries a short machine code and a sentence a person understands.
+Plan and ledger refusals also carry :class:`Problem` records that say where
+(file, line, operation) each problem is, so that every surface can print all
+of them at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a change set, located as precisely as known."""
+
+    code: str
+    message: str
+    op: int | None = None
+    """1-based index of the operation, or None for the change set itself."""
+    op_kind: str | None = None
+    path: tuple[str | int, ...] = ()
+    """Where inside the plan document (keys and list indexes)."""
+    file: str | None = None
+    line: int | None = None
+
+    def located(self, file: str | None, line: int | None) -> Problem:
+        return Problem(self.code, self.message, self.op, self.op_kind, self.path, file, line)
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line or 1}: "
+        op = ""
+        if self.op is not None:
+            op = f"op {self.op} ({self.op_kind}): " if self.op_kind else f"op {self.op}: "
+        return f"{where}{op}{self.message} [{self.code}]"
+
+
+class OrgLedgerError(Exception):
+    """Base of every error orgledger raises on purpose."""
+
+    code = "error"
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def lines(self) -> list[str]:
+        """The error as lines for a person, one problem per line."""
+        return [f"{self.message} [{self.code}]"]
+
+
+class PlanError(OrgLedgerError):
+    """A plan (one or more change sets) was refused; nothing was written."""
+
+    code = "plan-refused"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        super().__init__(f"plan refused with {count} problem{'s' if count != 1 else ''}")
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class UnknownUnitError(OrgLedgerError):
+    code = "unknown-unit"
+
+
+class AmbiguousUnitError(OrgLedgerError):
+    code = "ambiguous-unit"
+
+    def __init__(self, ref: str, candidates: Sequence[str]) -> None:
+        self.candidates = list(candidates)
+        listing = "; ".join(self.candidates)
+        super().__init__(f"'{ref}' matches {len(self.candidates)} units: {listing}")
+
+
+class InactiveUnitError(OrgLedgerError):
+    code = "inactive"
+
+
+class UnknownChangeSetError(OrgLedgerError):
+    code = "unknown-changeset"
+
+
+class LedgerMissingError(OrgLedgerError):
+    code = "no-ledger"
+
+
+class LedgerExistsError(OrgLedgerError):
+    code = "ledger-exists"
+
+
+class IntegrityError(OrgLedgerError):
+    """The stored ledger does not match what its own log says."""
+
+    code = "integrity"
+
+    def __init__(self, findings: Sequence[str]) -> None:
+        self.findings = list(findings)
+        super().__init__(f"the ledger is not intact: {len(self.findings)} finding(s)")
+
+    def lines(self) -> list[str]:
+        return [f"{f} [{self.code}]" for f in self.findings]
+
+
+class StoreError(OrgLedgerError):
+    """The database could not be opened or written."""
+
+    code = "store"
+
+
+class UsageError(OrgLedgerError):
+    """A value given by the caller has the wrong form (a date, a timestamp)."""
+
+    code = "usage"
+    exit_code = 2

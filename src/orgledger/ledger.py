@@ -1,0 +1,519 @@
+"""The facade that users and the shell call: open a ledger, apply plans, ask questions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from .changeset import ChangeSet, Record, chain_hash, sha256, timestamp
+from .diff import Diff, compare
+from .errors import InactiveUnitError, PlanError, Problem
+from .forest import Forest
+from .history import History, history
+from .lineage import Lineage, trace
+from .lookup import Match, Vocabulary
+from .model import Json, Snapshot
+from .plan import from_mapping, read_plan
+from .replay import Outcome, Progress, run
+from .store import Derived, Store
+from .timeline import BrokenHistory, Timeline
+
+PlanLike = ChangeSet | str | os.PathLike[str] | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a change set would do: its diff on its effective date and its magnitude."""
+
+    changeset: ChangeSet
+    diff: Diff
+    magnitude: float
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    record: Record
+    magnitude: float
+    superseded_by: str | None = None
+
+    def to_json(self) -> dict[str, Json]:
+        r = self.record
+        return {
+            "id": r.id,
+            "title": r.title,
+            "effective": r.effective.isoformat(),
+            "recorded_at": timestamp(r.recorded_at),
+            "ops": r.ops,
+            "magnitude": round(self.magnitude, 6),
+            "seq": r.seq,
+            "supersedes": r.supersedes,
+            "superseded_by": self.superseded_by,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `verify` found: nothing (intact) or a list of findings."""
+
+    changesets: int
+    head: str
+    findings: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "ok": self.ok,
+            "changesets": self.changesets,
+            "head": self.head,
+            "findings": list(self.findings),
+        }
+
+
+def active(records: Iterable[Record]) -> list[Record]:
+    """Records not replaced by a correction among `records`."""
+    records = list(records)
+    replaced = {r.supersedes for r in records if r.supersedes}
+    return [r for r in records if r.id not in replaced]
+
+
+class Ledger:
+    """An orgledger ledger: the log of change sets and the timeline it implies."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._past: dict[str, Timeline] = {}
+        self._load()
+
+    @classmethod
+    def open(cls, db: str | os.PathLike[str] | None = None) -> Ledger:
+        """Open an existing ledger (a path, a database URL, or `$ORGLEDGER_DB`)."""
+        return cls(Store.open(db))
+
+    @classmethod
+    def init(cls, db: str | os.PathLike[str] | None = None) -> Ledger:
+        """Create an empty ledger; refuses if one exists."""
+        return cls(Store.open(db, create=True))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _load(self) -> None:
+        self.records = self.store.records()
+        derived = self.store.derived()
+        self.timeline = Timeline.load(
+            active(self.records), derived.versions, derived.edges, derived.magnitudes
+        )
+        self._vocabulary: Vocabulary | None = None
+        self._past.clear()
+
+    # -- writing ---------------------------------------------------------------
+
+    def apply(self, *plans: PlanLike, progress: Progress | None = None) -> list[Record]:
+        """Validate and record change sets, all or none, in one transaction.
+
+        A change set already recorded with the same content is skipped.
+        Raises PlanError with every problem found.
+        """
+        fresh = self._fresh(_changesets(plans))
+        if not fresh:
+            return []
+        staged = self._stage(fresh, progress)
+        appending = staged.rebuild is None
+        try:
+            self.store.append(
+                staged.records,
+                staged.derived,
+                self.records[-1].seq if self.records else 0,
+                rebuild=staged.rebuild,
+                version_start=len(self.timeline.versions) if appending else 0,
+                edge_start=len(self.timeline.edges) if appending else 0,
+            )
+        except BaseException:
+            self.timeline.forest.rollback()
+            self._load()
+            raise
+        if staged.in_place:
+            self.timeline.add(staged.records[0], staged.outcomes[0])
+            self.records += staged.records
+            self._vocabulary = None
+            self._past.clear()
+        else:
+            self._load()
+        return staged.records
+
+    def preview(self, *plans: PlanLike) -> list[Preview]:
+        """What the change sets would do, without writing anything."""
+        fresh = self._fresh(_changesets(plans))
+        staged = self._stage(fresh, None, dry_run=True)
+        return staged.previews
+
+    def _fresh(self, changesets: list[ChangeSet]) -> list[ChangeSet]:
+        """The change sets not recorded yet; a different one under a known id is a problem."""
+        known = {r.id: r for r in self.records}
+        problems: list[Problem] = []
+        fresh: list[ChangeSet] = []
+        batch: set[str] = set()
+        for cs in sorted(changesets, key=lambda c: c.effective):
+            record = known.get(cs.id)
+            if record is not None:
+                if record.digest != cs.digest():
+                    problems.append(
+                        cs.locate(
+                            Problem(
+                                "duplicate-changeset",
+                                f"change set '{cs.id}' is already recorded with other content; "
+                                "give the new one another id (with supersedes: to correct it)",
+                                path=("id",),
+                            )
+                        )
+                    )
+                continue
+            if cs.id in batch:
+                problems.append(
+                    cs.locate(
+                        Problem(
+                            "duplicate-changeset",
+                            f"change set '{cs.id}' is given twice",
+                            path=("id",),
+                        )
+                    )
+                )
+                continue
+            batch.add(cs.id)
+            fresh.append(cs)
+        if problems:
+            raise PlanError(problems)
+        return fresh
+
+    def _stage(
+        self, changesets: list[ChangeSet], progress: Progress | None, dry_run: bool = False
+    ) -> _Staged:
+        head_seq, head_hash = (
+            (self.records[-1].seq, self.records[-1].hash) if self.records else (0, "")
+        )
+        stamp = self.store.next_stamp(self.records)
+        records: list[Record] = []
+        for offset, cs in enumerate(changesets, start=1):
+            record = Record.new(cs, head_seq + offset, stamp, head_hash)
+            records.append(record)
+            head_hash = record.hash
+        self._check_supersedes(changesets)
+        last = self.timeline.records[-1].effective if self.timeline.records else date.min
+        in_order = all(cs.supersedes is None for cs in changesets) and all(
+            cs.effective >= last for cs in changesets
+        )
+        if in_order:
+            return self._stage_at_end(records, progress, dry_run)
+        return self._stage_rebuild(records, progress)
+
+    def _check_supersedes(self, changesets: list[ChangeSet]) -> None:
+        ids = {r.id for r in self.records} | {c.id for c in changesets}
+        taken = {r.supersedes: r.id for r in self.records if r.supersedes}
+        problems: list[Problem] = []
+        for cs in changesets:
+            target = cs.supersedes
+            if target is None:
+                continue
+            if target not in ids or target == cs.id:
+                problems.append(
+                    cs.locate(
+                        Problem(
+                            "unknown-changeset",
+                            f"supersedes '{target}', which is not recorded",
+                            path=("supersedes",),
+                        )
+                    )
+                )
+            elif target in taken:
+                problems.append(
+                    cs.locate(
+                        Problem(
+                            "already-superseded",
+                            f"'{target}' is already superseded by '{taken[target]}'; "
+                            "supersede that one",
+                            path=("supersedes",),
+                        )
+                    )
+                )
+            taken[target] = cs.id
+        if problems:
+            raise PlanError(problems)
+
+    def _stage_at_end(
+        self, records: list[Record], progress: Progress | None, dry_run: bool
+    ) -> _Staged:
+        """Replay the new change sets after the recorded ones.
+
+        One change set to record is replayed on the live forest, left in its overlay
+        until the store has it; otherwise on a scratch copy.
+        """
+        in_place = len(records) == 1 and not dry_run
+        forest = self.timeline.forest
+        if not in_place:
+            forest = Forest.of(forest.units, forest.spans)
+        outcomes: list[Outcome] = []
+        previews: list[Preview] = []
+        for record in records:
+            outcome = run(forest, record.changeset, record.seq, progress)
+            if isinstance(outcome, list):
+                raise PlanError([record.changeset.locate(p) for p in outcome])
+            overlay = dict(forest.overlay())
+            day = record.effective
+            previews.append(
+                Preview(
+                    record.changeset,
+                    compare(overlay, forest.units.get, overlay.get, day, day, [record.id]),
+                    outcome.magnitude,
+                )
+            )
+            outcomes.append(outcome)
+            if not in_place:
+                forest.commit()
+        derived = Derived(
+            [v for o in outcomes for v in o.versions],
+            [e for o in outcomes for e in o.edges],
+            {o.seq: o.magnitude for o in outcomes},
+        )
+        return _Staged(records, derived, in_place, outcomes, previews, None)
+
+    def _stage_rebuild(self, records: list[Record], progress: Progress | None) -> _Staged:
+        """Replay the whole log with the new change sets in their places."""
+        everything = active([*self.records, *records])
+        try:
+            timeline = Timeline.replay(everything, progress)
+        except BrokenHistory as exc:
+            broken = exc.broken.record
+            if broken in records:
+                raise PlanError([broken.changeset.locate(p) for p in exc.broken.problems]) from None
+            cause = next(
+                (r for r in records if r.supersedes is not None or r.effective < broken.effective),
+                records[0],
+            )
+            raise PlanError(
+                [
+                    cause.changeset.locate(
+                        Problem(
+                            "breaks-later",
+                            f"recording '{cause.id}' would break later change set '{broken.id}' "
+                            f"(effective {broken.effective.isoformat()}) at {_where(p)}",
+                            path=("effective",),
+                        )
+                    )
+                    for p in exc.broken.problems
+                ]
+            ) from None
+        previews = []
+        for record in records:
+            if record.id not in timeline.ranges:
+                continue
+            start, end = timeline.ranges[record.id]
+            ids = {v.unit_id for v in timeline.versions[start:end]}
+            previews.append(
+                Preview(
+                    record.changeset,
+                    compare(
+                        ids,
+                        lambda u, s=start: timeline.state(u, s),  # type: ignore[misc]
+                        lambda u, e=end: timeline.state(u, e),  # type: ignore[misc]
+                        record.effective,
+                        record.effective,
+                        [record.id],
+                    ),
+                    timeline.magnitudes[record.id],
+                )
+            )
+        derived = Derived(
+            timeline.versions,
+            timeline.edges,
+            {r.seq: timeline.magnitudes[r.id] for r in timeline.records},
+        )
+        reason = "correction" if any(r.supersedes for r in records) else "back-dated change set"
+        return _Staged(records, derived, False, [], previews, reason)
+
+    # -- reading ---------------------------------------------------------------
+
+    def _timeline(self, known_at: datetime | None) -> Timeline:
+        if known_at is None:
+            return self.timeline
+        key = timestamp(known_at)
+        if key not in self._past:
+            seen = [r for r in self.records if r.recorded_at <= known_at]
+            self._past[key] = Timeline.replay(active(seen))
+        return self._past[key]
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary(self.timeline)
+        return self._vocabulary
+
+    def resolve(self, ref: str, at: date | None = None) -> str:
+        """The id of the unit `ref` names (id, abbreviation or a name in any language)."""
+        return self.vocabulary.resolve(ref, at)
+
+    def at(self, day: date | None = None, *, known_at: datetime | None = None) -> Snapshot:
+        """The structure as of `day` (default today), as known at `known_at` (default now)."""
+        day = day or date.today()
+        snapshot = self._timeline(known_at).snapshot(day)
+        if known_at is not None:
+            return Snapshot(snapshot.at, snapshot.units, known_at)
+        return snapshot
+
+    def subtree_check(self, snapshot: Snapshot, unit: str) -> str:
+        """The id of `unit`, which must be active in `snapshot`."""
+        unit_id = self.resolve(unit, snapshot.at)
+        if unit_id not in snapshot:
+            span = self.timeline.span(unit_id)
+            when = ""
+            if span is not None:
+                when = (
+                    f" (it ends on {span.end.isoformat()})"
+                    if span.end and span.end <= snapshot.at
+                    else f" (it starts on {span.start.isoformat()})"
+                )
+            raise InactiveUnitError(
+                f"unit '{unit_id}' is not active on {snapshot.at.isoformat()}{when}"
+            )
+        return unit_id
+
+    def diff(self, start: date, end: date, *, known_at: datetime | None = None) -> Diff:
+        """What changed between the structures of two dates."""
+        timeline = self._timeline(known_at)
+        p1, p2 = timeline.position(start), timeline.position(end)
+        ids = timeline.touched(min(p1, p2), max(p1, p2))
+        return compare(
+            ids,
+            lambda u: timeline.state(u, p1),
+            lambda u: timeline.state(u, p2),
+            start,
+            end,
+            [r.id for r in timeline.changesets_between(start, end)],
+        )
+
+    def lineage(self, unit: str) -> Lineage:
+        return trace(self.resolve(unit), self.timeline.edges)
+
+    def history(self, unit: str) -> History:
+        return history(self.timeline, self.resolve(unit))
+
+    def log(self, *, known_at: datetime | None = None) -> list[LogEntry]:
+        """Change sets in effective order (same date: in recording order)."""
+        timeline = self._timeline(known_at)
+        seen = [r for r in self.records if known_at is None or r.recorded_at <= known_at]
+        replaced = {r.supersedes: r.id for r in seen if r.supersedes}
+        return [
+            LogEntry(r, timeline.magnitudes.get(r.id, 0.0), replaced.get(r.id))
+            for r in timeline.records
+        ]
+
+    def find(self, text: str) -> list[Match]:
+        return self.vocabulary.find(text)
+
+    def verify(self) -> Report:
+        """Recompute the hash chain and every derived row from the log."""
+        findings: list[str] = []
+        prev = ""
+        for number, record in enumerate(self.store.records(), start=1):
+            label = f"change set {record.seq} ('{record.id}')"
+            if record.seq != number:
+                findings.append(f"{label}: sequence number {record.seq}, expected {number}")
+            if sha256(record.body) != record.digest:
+                findings.append(f"{label}: content does not match its digest")
+            if record.prev_hash != prev:
+                findings.append(f"{label}: does not link to the change set before it")
+            if (
+                chain_hash(
+                    record.prev_hash, record.seq, timestamp(record.recorded_at), record.digest
+                )
+                != record.hash
+            ):
+                findings.append(f"{label}: hash does not match its content and time")
+            prev = record.hash
+        records = self.store.records()
+        try:
+            expected = Timeline.replay(active(records))
+        except PlanError as exc:
+            findings += [f"the log does not replay: {line}" for line in exc.lines()]
+            return Report(len(records), prev, tuple(findings))
+        stored = self.store.derived()
+        findings += _compare_derived(expected, stored, {r.seq: r.id for r in records})
+        return Report(len(records), prev, tuple(findings))
+
+
+@dataclass(frozen=True)
+class _Staged:
+    records: list[Record]
+    derived: Derived
+    in_place: bool
+    outcomes: list[Outcome]
+    previews: list[Preview]
+    rebuild: str | None
+
+
+def _where(problem: Problem) -> str:
+    op = f"op {problem.op} ({problem.op_kind}): " if problem.op is not None else ""
+    return f"{op}{problem.message}"
+
+
+def _changesets(plans: Sequence[PlanLike]) -> list[ChangeSet]:
+    changesets: list[ChangeSet] = []
+    problems: list[Problem] = []
+    for plan in plans:
+        try:
+            if isinstance(plan, ChangeSet):
+                changesets.append(plan)
+            elif isinstance(plan, Mapping):
+                changesets.append(from_mapping(plan))
+            else:
+                changesets.append(read_plan(Path(plan), str(plan)))
+        except PlanError as exc:
+            problems += exc.problems
+    if problems:
+        raise PlanError(problems)
+    return changesets
+
+
+def _compare_derived(expected: Timeline, stored: Derived, ids: Mapping[int, str]) -> list[str]:
+    findings: list[str] = []
+    pairs = zip(expected.versions, stored.versions, strict=False)
+    for index, (want, have) in enumerate(pairs):
+        if want != have:
+            seq = have.seq if have.seq in ids else want.seq
+            findings.append(
+                f"derived version {index} of unit '{have.unit_id}' does not match "
+                f"the log (change set '{ids.get(seq, seq)}')"
+            )
+            break
+    if len(expected.versions) != len(stored.versions):
+        findings.append(
+            f"derived versions: {len(stored.versions)} stored, "
+            f"{len(expected.versions)} expected from the log"
+        )
+    if expected.edges != stored.edges:
+        findings.append("derived lineage edges do not match the log")
+    want_magnitudes = {r.seq: expected.magnitudes[r.id] for r in expected.records}
+    for seq, value in want_magnitudes.items():
+        if abs(stored.magnitudes.get(seq, -1.0) - value) > 1e-9:
+            findings.append(
+                f"derived magnitude of change set '{ids.get(seq, seq)}' does not match the log"
+            )
+    return findings
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An ISO timestamp; without a zone it is taken as UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,171 @@
+"""Immutable values: units, snapshots, lineage edges, and their JSON forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, TypeAlias
+
+Scalar: TypeAlias = str | int | float | bool
+Json: TypeAlias = Any
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+WEIGHT_ATTR = "headcount"
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def frozen_map(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy, with keys sorted so that equal maps print alike."""
+    if not values:
+        return _EMPTY
+    return MappingProxyType({k: values[k] for k in sorted(values)})
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class Unit:
+    """One organizational unit as it stands on some date."""
+
+    id: str
+    parent: str | None
+    kind: str
+    names: Mapping[str, str]
+    abbr: str | None = None
+    attrs: Mapping[str, Scalar] = field(default_factory=lambda: _EMPTY)
+
+    def name(self, lang: str | None = None) -> str:
+        """The name in `lang`, else English, else the first name, else the id."""
+        if lang and lang in self.names:
+            return self.names[lang]
+        if "en" in self.names:
+            return self.names["en"]
+        return next(iter(self.names.values()), self.id)
+
+    @property
+    def weight(self) -> float:
+        """How much the unit counts when shares are derived: its headcount, else 1."""
+        value = self.attrs.get(WEIGHT_ATTR)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return 1.0
+
+    def replace(self, **changes: Any) -> Unit:
+        """A copy with some properties changed (names and attrs are frozen again)."""
+        values: dict[str, Any] = {
+            "id": self.id,
+            "parent": self.parent,
+            "kind": self.kind,
+            "names": self.names,
+            "abbr": self.abbr,
+            "attrs": self.attrs,
+        }
+        values.update(changes)
+        values["names"] = frozen_map(values["names"])
+        values["attrs"] = frozen_map(values["attrs"])
+        return Unit(**values)
+
+    def state(self) -> dict[str, Json]:
+        """The unit's temporal properties as plain JSON values."""
+        return {
+            "parent": self.parent,
+            "kind": self.kind,
+            "names": dict(self.names),
+            "abbr": self.abbr,
+            "attrs": dict(self.attrs),
+        }
+
+    @classmethod
+    def from_state(cls, unit_id: str, state: Mapping[str, Json]) -> Unit:
+        return cls(
+            id=unit_id,
+            parent=state["parent"],
+            kind=state["kind"],
+            names=frozen_map(state["names"]),
+            abbr=state.get("abbr"),
+            attrs=frozen_map(state.get("attrs")),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The forest of active units as of a date (and as known at a time)."""
+
+    at: date
+    units: Mapping[str, Unit]
+    known_at: datetime | None = None
+
+    def __contains__(self, unit_id: object) -> bool:
+        return unit_id in self.units
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def __getitem__(self, unit_id: str) -> Unit:
+        return self.units[unit_id]
+
+    @cached_property
+    def _children(self) -> Mapping[str | None, tuple[str, ...]]:
+        index: dict[str | None, list[str]] = {}
+        for unit in self.units.values():
+            index.setdefault(unit.parent, []).append(unit.id)
+        return {parent: tuple(sorted(ids)) for parent, ids in index.items()}
+
+    def children(self, unit_id: str | None) -> tuple[str, ...]:
+        """Ids of the unit's children sorted by id; `None` gives the roots."""
+        return self._children.get(unit_id, ())
+
+    def roots(self) -> tuple[str, ...]:
+        return self.children(None)
+
+    def walk(self, root: str | None = None, depth: int | None = None) -> Iterator[tuple[Unit, int]]:
+        """Units in pre-order with their depth below the start, children sorted by id."""
+        stack = [(uid, 0) for uid in reversed(self.roots() if root is None else (root,))]
+        while stack:
+            uid, level = stack.pop()
+            yield self.units[uid], level
+            if depth is None or level < depth:
+                stack.extend((child, level + 1) for child in reversed(self.children(uid)))
+
+    def path(self, unit_id: str) -> tuple[str, ...]:
+        """Ids from the root down to the unit."""
+        chain: list[str] = []
+        current: str | None = unit_id
+        while current is not None:
+            chain.append(current)
+            current = self.units[current].parent
+        return tuple(reversed(chain))
+
+    def to_json(self, root: str | None = None, depth: int | None = None) -> dict[str, Json]:
+        return {
+            "at": self.at.isoformat(),
+            "units": [
+                {"id": unit.id, **unit.state(), "depth": level}
+                for unit, level in self.walk(root, depth)
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A lineage link: `src` ended and `dst` carried on `share` of its content."""
+
+    src: str
+    dst: str
+    date: date
+    changeset: str
+    kind: str
+    share: float
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "from": self.src,
+            "to": self.dst,
+            "date": self.date.isoformat(),
+            "changeset": self.changeset,
+            "kind": self.kind,
+            "share": round(self.share, 12),
+        }
