@@ -376,14 +376,12 @@ class Ledger:
         """The id of `unit`, which must be active in `snapshot`."""
         unit_id = self.resolve(unit, snapshot.at)
         if unit_id not in snapshot:
-            span = self.timeline.span(unit_id)
-            when = ""
-            if span is not None:
-                when = (
-                    f" (it ends on {span.end.isoformat()})"
-                    if span.end and span.end <= snapshot.at
-                    else f" (it starts on {span.start.isoformat()})"
-                )
+            span = self._timeline(snapshot.known_at).span(unit_id)
+            when = " (it does not exist yet)"
+            if span is not None and span.end is not None and span.end <= snapshot.at:
+                when = f" (it ends on {span.end.isoformat()})"
+            elif span is not None:
+                when = f" (it starts on {span.start.isoformat()})"
             raise InactiveUnitError(
                 f"unit '{unit_id}' is not active on {snapshot.at.isoformat()}{when}"
             )
