@@ -204,4 +204,4 @@ class PlanModel(_Model):
     source: Sources | None = None
     notes: str | None = None
     supersedes: Slug | None = None
-    ops: list[dict[str, Any]]
+    ops: list[Any]

@@ -81,10 +81,12 @@ class _Builder:
     def build(self, root: yaml.Node) -> Any:
         """Iteratively, so deep nesting cannot exhaust the stack."""
         result: list[Any] = [None]
-        todo: list[tuple[yaml.Node, tuple[str | int, ...], Any, Any]] = [(root, (), result, 0)]
+        todo: list[tuple[yaml.Node, tuple[str | int, ...], Any, Any, int]] = [
+            (root, (), result, 0, root.start_mark.line + 1)
+        ]
         while todo:
-            node, path, holder, slot = todo.pop()
-            self.lines[path] = node.start_mark.line + 1
+            node, path, holder, slot, line = todo.pop()
+            self.lines[path] = line
             if id(node) in self.seen:
                 self.fail(node, "yaml-alias", "anchors and aliases are not allowed in plans")
                 continue
@@ -100,7 +102,7 @@ class _Builder:
                 items: list[Any] = [None] * len(node.value)
                 holder[slot] = items
                 for index, item in enumerate(node.value):
-                    todo.append((item, (*path, index), items, index))
+                    todo.append((item, (*path, index), items, index, item.start_mark.line + 1))
             elif isinstance(node, yaml.MappingNode):
                 mapping: dict[Any, Any] = {}
                 holder[slot] = mapping
@@ -113,7 +115,9 @@ class _Builder:
                         self.fail(key_node, "duplicate-key", f"key '{key}' appears twice")
                         continue
                     mapping[key] = None
-                    todo.append((value_node, (*path, key), mapping, key))
+                    # A key's problems belong on the key's line, whatever its value spans.
+                    line = key_node.start_mark.line + 1
+                    todo.append((value_node, (*path, key), mapping, key, line))
         return result[0]
 
 

@@ -117,13 +117,22 @@ def _ledger(db: str | None) -> Iterator[Ledger]:
         ledger.close()
 
 
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
-) -> None:
-    if version:
+def _version(value: bool) -> None:
+    if value:
         typer.echo(f"orgledger {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """orgledger: the system of record for organizational structure over time."""
 
 
 @app.command()
@@ -184,7 +193,10 @@ def plan(
 ) -> None:
     """Validate plans against the ledger and show what they would change; write nothing."""
     with _ledger(db) as ledger:
-        _previews(ledger.preview(*plans), fmt, lang)
+        previews = ledger.preview(*plans)
+    if not previews and fmt is Fmt.text:
+        typer.echo("nothing new: every change set given is recorded already")
+    _previews(previews, fmt, lang)
 
 
 @app.command()

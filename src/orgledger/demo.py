@@ -8,7 +8,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from .errors import LedgerExistsError
+from .errors import LedgerExistsError, LedgerMissingError
 from .ledger import Ledger
 from .plan import read_plan
 
@@ -34,11 +34,10 @@ def build(db: str | os.PathLike[str] | None = None) -> Built:
     """A ledger holding the example; an existing one is reused only if it holds just that."""
     path = str(db or DEMO_DB)
     plans = [read_plan(p, p.name) for p in example_plans()]
-    if "://" not in path and not Path(path).exists():
+    try:
+        ledger = Ledger.open(path)
+    except LedgerMissingError:
         ledger = Ledger.init(path)
-        ledger.apply(*plans)
-        return Built(ledger, path, False)
-    ledger = Ledger.open(path)
     if not ledger.records:
         ledger.apply(*plans)
         return Built(ledger, path, False)

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from .model import Json, Unit
+from .changeset import ChangeSet
+from .model import Json, Scalar, Snapshot, Unit
+from .ops import Create, Dissolve, Move, NewUnit, Op, Rename, Set
 
 Getter = Callable[[str], Unit | None]
 
@@ -98,3 +100,86 @@ def _fields(old: Unit, new: Unit) -> list[tuple[str, str, Json, Json]]:
         if a != b or type(a) is not type(b):
             found.append((old.id, f"attrs.{key}", a, b))
     return found
+
+
+def plan_between(
+    before: Snapshot, after: Snapshot, changeset_id: str, effective: date
+) -> ChangeSet:
+    """A change set that turns the structure `before` into `after`.
+
+    Creates come first (parents before children), then moves (ordered so that no
+    step makes a cycle; a unit is parked as a root when a swap needs it), then
+    renames and attribute changes, then removals as dissolutions, deepest first.
+    """
+    old, new = before.units, after.units
+    ops: list[Op] = []
+    added = [uid for uid in new if uid not in old]
+    depth = {uid: len(after.path(uid)) for uid in added}
+    for uid in sorted(added, key=lambda u: (depth[u], u)):
+        unit = new[uid]
+        ops.append(
+            Create(
+                unit=NewUnit(
+                    id=uid,
+                    parent=unit.parent,
+                    kind=unit.kind,
+                    names=dict(unit.names),
+                    abbr=unit.abbr,
+                    attrs=dict(unit.attrs),
+                )
+            )
+        )
+    parents: dict[str, str | None] = {uid: u.parent for uid, u in old.items()}
+    parents.update({uid: new[uid].parent for uid in added})
+    pending = sorted(uid for uid in old if uid in new and old[uid].parent != new[uid].parent)
+    while pending:
+        ready = [uid for uid in pending if not _under(parents, new[uid].parent, uid)]
+        if not ready:
+            parked = pending[0]
+            ops.append(Move(targets=(parked,), to=None, listed=False))
+            parents[parked] = None
+            continue
+        for uid in ready:
+            if not _under(parents, new[uid].parent, uid):
+                ops.append(Move(targets=(uid,), to=new[uid].parent, listed=False))
+                parents[uid] = new[uid].parent
+                pending.remove(uid)
+    for uid in sorted(u for u in old if u in new and old[u] != new[u]):
+        ops += _edits(old[uid], new[uid])
+    removed = [uid for uid in old if uid not in new]
+    for uid in sorted(removed, key=lambda u: (-len(before.path(u)), u)):
+        ops.append(Dissolve(target=uid))
+    return ChangeSet(
+        id=changeset_id,
+        effective=effective,
+        ops=tuple(ops),
+        title=f"from {before.at.isoformat()} to {after.at.isoformat()}",
+    )
+
+
+def _under(parents: dict[str, str | None], start: str | None, ancestor: str) -> bool:
+    current = start
+    while current is not None:
+        if current == ancestor:
+            return True
+        current = parents.get(current)
+    return False
+
+
+def _edits(old: Unit, new: Unit) -> list[Op]:
+    ops: list[Op] = []
+    names: dict[str, str | None] = {k: v for k, v in new.names.items() if old.names.get(k) != v}
+    names.update({k: None for k in old.names if k not in new.names})
+    if names or old.abbr != new.abbr:
+        ops.append(Rename(target=new.id, names=names, abbr=new.abbr, set_abbr=old.abbr != new.abbr))
+    attrs: dict[str, Scalar | None] = {
+        k: v
+        for k, v in new.attrs.items()
+        if k not in old.attrs or old.attrs[k] != v or type(old.attrs[k]) is not type(v)
+    }
+    attrs.update({k: None for k in old.attrs if k not in new.attrs})
+    if attrs or old.kind != new.kind:
+        ops.append(
+            Set(target=new.id, new_kind=new.kind if new.kind != old.kind else None, attrs=attrs)
+        )
+    return ops

@@ -57,6 +57,8 @@ class Forest:
     seq: int = 0
     changeset: str = ""
     op: int = 0
+    hints: Mapping[str, Lifespan] = field(default_factory=dict)
+    """Lifespans known from elsewhere (later history), only to explain problems."""
     weight_total: float = 0.0
     """The summed weight of the base's units (kept up to date by `commit`)."""
     _units: dict[str, Unit | None] = field(default_factory=dict)
@@ -113,7 +115,7 @@ class Forest:
         """A problem if `unit_id` is not active on the forest's day."""
         if self.active(unit_id):
             return None
-        span = self.span(unit_id)
+        span = self.span(unit_id) or self.hints.get(unit_id)
         day = self.day.isoformat()
         if span is None:
             return Problem("unknown-unit", f"unit '{unit_id}' does not exist", path=path)

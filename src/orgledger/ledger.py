@@ -116,7 +116,7 @@ class Ledger:
         self.timeline = Timeline.load(
             active(self.records), derived.versions, derived.edges, derived.magnitudes
         )
-        self._vocabulary: Vocabulary | None = None
+        self._vocabularies: dict[str | None, Vocabulary] = {}
         self._past.clear()
 
     # -- writing ---------------------------------------------------------------
@@ -148,7 +148,7 @@ class Ledger:
         if staged.in_place:
             self.timeline.add(staged.records[0], staged.outcomes[0])
             self.records += staged.records
-            self._vocabulary = None
+            self._vocabularies.clear()
             self._past.clear()
         else:
             self._load()
@@ -266,10 +266,13 @@ class Ledger:
             forest = Forest.of(forest.units, forest.spans)
         outcomes: list[Outcome] = []
         previews: list[Preview] = []
+        problems: list[Problem] = []
         for record in records:
             outcome = run(forest, record.changeset, record.seq, progress)
             if isinstance(outcome, list):
-                raise PlanError([record.changeset.locate(p) for p in outcome])
+                # Keep checking the others, on the structure without this one.
+                problems += [record.changeset.locate(p) for p in outcome]
+                continue
             overlay = dict(forest.overlay())
             day = record.effective
             previews.append(
@@ -282,6 +285,8 @@ class Ledger:
             outcomes.append(outcome)
             if not in_place:
                 forest.commit()
+        if problems:
+            raise PlanError(problems)
         derived = Derived(
             [v for o in outcomes for v in o.versions],
             [e for o in outcomes for e in o.edges],
@@ -293,7 +298,7 @@ class Ledger:
         """Replay the whole log with the new change sets in their places."""
         everything = active([*self.records, *records])
         try:
-            timeline = Timeline.replay(everything, progress)
+            timeline = Timeline.replay(everything, progress, hints=self.timeline.forest.spans)
         except BrokenHistory as exc:
             broken = exc.broken.record
             if broken in records:
@@ -354,15 +359,16 @@ class Ledger:
             self._past[key] = Timeline.replay(active(seen))
         return self._past[key]
 
-    @property
-    def vocabulary(self) -> Vocabulary:
-        if self._vocabulary is None:
-            self._vocabulary = Vocabulary(self.timeline)
-        return self._vocabulary
+    def vocabulary(self, known_at: datetime | None = None) -> Vocabulary:
+        """Every id, abbreviation and name, as the ledger knew them at `known_at`."""
+        key = None if known_at is None else timestamp(known_at)
+        if key not in self._vocabularies:
+            self._vocabularies[key] = Vocabulary(self._timeline(known_at))
+        return self._vocabularies[key]
 
-    def resolve(self, ref: str, at: date | None = None) -> str:
+    def resolve(self, ref: str, at: date | None = None, *, known_at: datetime | None = None) -> str:
         """The id of the unit `ref` names (id, abbreviation or a name in any language)."""
-        return self.vocabulary.resolve(ref, at)
+        return self.vocabulary(known_at).resolve(ref, at)
 
     def at(self, day: date | None = None, *, known_at: datetime | None = None) -> Snapshot:
         """The structure as of `day` (default today), as known at `known_at` (default now)."""
@@ -374,7 +380,7 @@ class Ledger:
 
     def subtree_check(self, snapshot: Snapshot, unit: str) -> str:
         """The id of `unit`, which must be active in `snapshot`."""
-        unit_id = self.resolve(unit, snapshot.at)
+        unit_id = self.resolve(unit, snapshot.at, known_at=snapshot.known_at)
         if unit_id not in snapshot:
             span = self._timeline(snapshot.known_at).span(unit_id)
             when = " (it does not exist yet)"
@@ -418,7 +424,7 @@ class Ledger:
         ]
 
     def find(self, text: str) -> list[Match]:
-        return self.vocabulary.find(text)
+        return self.vocabulary().find(text)
 
     def verify(self) -> Report:
         """Recompute the hash chain and every derived row from the log."""

@@ -505,8 +505,7 @@ class Dissolve(Op):
             received[heir] = received.get(heir, 0.0) + forest[child].weight
             forest.move(child, heir)
         received.pop(self.target, None)
-        total = sum(received.values())
-        shares = {dst: w / total for dst, w in received.items()} if total > 0 else {}
+        shares = proportional_shares(dict.fromkeys(received), received)
         forest.end(self.target, shares, "dissolve")
 
     def _body(self) -> dict[str, Json]:

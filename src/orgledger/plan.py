@@ -50,6 +50,9 @@ _EXPECT = {
     "basis": "one of reported, derived, approx",
 }
 _TYPE_WORDS = {"str", "int", "float", "bool", "list", "dict", "none", "literal"}
+_MODEL_NAMES = {
+    name for name, value in vars(s).items() if isinstance(value, type) and name.endswith("Model")
+}
 
 
 def read_plan(path: str | Path, display: str | None = None) -> ChangeSet:
@@ -134,26 +137,24 @@ def _validate(
     try:
         return model.model_validate(value)
     except ValidationError as exc:
-        seen: set[tuple[str | int, ...]] = set()
+        found: dict[tuple[str | int, ...], Problem] = {}
         for error in exc.errors():
             loc = tuple(p for p in error["loc"] if isinstance(p, int) or _is_key(p))
-            if loc in seen:
+            code = _CODES.get(error["type"], "type")
+            if loc in found and (code == "type" or found[loc].code != "type"):
                 continue
-            seen.add(loc)
-            problems.append(
-                Problem(
-                    _CODES.get(error["type"], "type"),
-                    _sentence(error, loc),
-                    op=op,
-                    op_kind=kind,
-                    path=(*prefix, *loc),
-                )
+            found[loc] = Problem(
+                code, _sentence(error, loc), op=op, op_kind=kind, path=(*prefix, *loc)
             )
+        # One mistake in a field that takes several shapes fails every shape: keep the
+        # specific complaint and drop the generic "wrong type" ones for that field.
+        specific = {loc[:1] for loc, p in found.items() if p.code != "type"}
+        problems += [p for loc, p in found.items() if p.code != "type" or loc[:1] not in specific]
         return None
 
 
 def _is_key(part: str) -> bool:
-    return "[" not in part and "-" not in part and part not in _TYPE_WORDS
+    return "[" not in part and part not in _TYPE_WORDS and part not in _MODEL_NAMES
 
 
 def _sentence(error: Any, loc: tuple[str | int, ...]) -> str:

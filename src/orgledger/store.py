@@ -155,13 +155,8 @@ class Store:
         url = resolve_url(db)
         display = str(db) if db is not None else os.environ.get("ORGLEDGER_DB") or DEFAULT_DB
         path = _sqlite_path(url)
-        if path is not None:
-            if create and path.exists() and path.stat().st_size > 0:
-                raise LedgerExistsError(f"a ledger already exists at {display}")
-            if not create and not path.exists():
-                raise LedgerMissingError(
-                    f"no ledger at {display} (create one with `orgledger init`)"
-                )
+        if path is not None and not create and not path.exists():
+            raise LedgerMissingError(f"no ledger at {display} (create one with `orgledger init`)")
         try:
             engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, ImportError) as exc:
@@ -172,6 +167,8 @@ class Store:
         try:
             with engine.begin() as conn:
                 version = store._version(conn)
+                if not version and sa.inspect(conn).get_table_names():
+                    raise StoreError(f"{display} is a database, but not an orgledger ledger")
                 if create and version:
                     raise LedgerExistsError(f"a ledger already exists at {display}")
                 if not create and not version:

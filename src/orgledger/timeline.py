@@ -10,7 +10,7 @@ checkpoint up to the date; a unit's state at any position is one bisection away.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -49,12 +49,19 @@ class Timeline:
     # -- building --------------------------------------------------------------
 
     @classmethod
-    def replay(cls, records: Iterable[Record], progress: Progress | None = None) -> Timeline:
+    def replay(
+        cls,
+        records: Iterable[Record],
+        progress: Progress | None = None,
+        hints: Mapping[str, Lifespan] | None = None,
+    ) -> Timeline:
         """A timeline built by applying `records` in effective order.
 
+        `hints` (lifespans from a fuller history) only improve the wording of problems.
         Raises PlanError naming the first record that does not apply.
         """
         timeline = cls()
+        timeline.forest.hints = hints or {}
         for record in sorted(records, key=lambda r: (r.effective, r.seq)):
             outcome = run(timeline.forest, record.changeset, record.seq, progress)
             if isinstance(outcome, list):
