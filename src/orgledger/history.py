@@ -54,7 +54,7 @@ def history(timeline: Timeline, unit_id: str) -> History:
         kind = kinds[v.seq][v.op - 1] if 0 < v.op <= len(kinds[v.seq]) else ""
         found.append((position, Event(v.day, ids[v.seq], v.op, kind, action, detail)))
 
-    for position in timeline.positions.get(unit_id, ()):
+    for position in timeline.unit_positions(unit_id):
         new = timeline.versions[position].unit
         old = timeline.state(unit_id, position)
         if old is None and new is not None:

@@ -110,8 +110,8 @@ class Snapshot:
     @cached_property
     def _children(self) -> Mapping[str | None, tuple[str, ...]]:
         index: dict[str | None, list[str]] = {}
-        for unit in self.units.values():
-            index.setdefault(unit.parent, []).append(unit.id)
+        for unit_id, parent in zip(*self.table(), strict=True):
+            index.setdefault(parent, []).append(unit_id)
         return {parent: tuple(sorted(ids)) for parent, ids in index.items()}
 
     def children(self, unit_id: str | None) -> tuple[str, ...]:
@@ -129,6 +129,20 @@ class Snapshot:
             yield self.units[uid], level
             if depth is None or level < depth:
                 stack.extend((child, level + 1) for child in reversed(self.children(uid)))
+
+    def table(self, root: str | None = None) -> tuple[list[str], list[str | None]]:
+        """Ids and parents of every unit (or of `root`'s subtree), as two parallel lists."""
+        fast = getattr(self.units, "table", None)
+        if fast is not None:
+            return fast(root)  # type: ignore[no-any-return]
+        if root is None:
+            return list(self.units), [unit.parent for unit in self.units.values()]
+        ids: list[str] = []
+        parents: list[str | None] = []
+        for unit, _ in self.walk(root):
+            ids.append(unit.id)
+            parents.append(unit.parent)
+        return ids, parents
 
     def path(self, unit_id: str) -> tuple[str, ...]:
         """Ids from the root down to the unit."""

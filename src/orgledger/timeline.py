@@ -1,26 +1,24 @@
 """The temporal index: every unit version in time order, answering as-of queries fast.
 
 Replaying change sets produces versions (a unit's full state after an operation)
-in effective order. They are kept in one list with their days, plus each unit's
-own positions in it, plus checkpoints (the whole state at some positions). The
-state on a date is the nearest checkpoint before it plus the versions after the
-checkpoint up to the date; a unit's state at any position is one bisection away.
+in effective order. The timeline keeps them in one list and indexes them in
+numpy columns (`_columns.Columns`), so the units in effect on any date are one
+vectorized comparison away and a unit's state at any point one bisection away.
+The forest holds the state after the last change set, which new ones build on.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from ._columns import ActiveUnits, Columns
 from .changeset import Record
 from .errors import PlanError, Problem
 from .forest import Forest, Lifespan, Version
 from .model import Edge, Snapshot, Unit
 from .replay import Outcome, Progress, run
-
-CHECKPOINT_MIN = 10_000
 
 
 @dataclass
@@ -39,12 +37,10 @@ class Timeline:
     records: list[Record] = field(default_factory=list)
     magnitudes: dict[str, float] = field(default_factory=dict)
     versions: list[Version] = field(default_factory=list)
-    days: list[int] = field(default_factory=list)
-    positions: dict[str, list[int]] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Positions of each change set's versions, for change sets added in this process."""
-    _checkpoints: list[tuple[int, dict[str, Unit]]] = field(default_factory=lambda: [(0, {})])
+    columns: Columns = field(default_factory=Columns)
 
     # -- building --------------------------------------------------------------
 
@@ -73,48 +69,35 @@ class Timeline:
     def load(
         cls,
         records: Iterable[Record],
-        versions: Iterable[Version],
+        versions: Sequence[Version],
         edges: Iterable[Edge],
-        magnitudes: dict[int, float],
+        magnitudes: Mapping[int, float],
     ) -> Timeline:
         """A timeline from stored derived rows, without replaying any operation."""
         timeline = cls()
-        forest = timeline.forest
         timeline.records = sorted(records, key=lambda r: (r.effective, r.seq))
         timeline.magnitudes = {r.id: magnitudes.get(r.seq, 0.0) for r in timeline.records}
-        for version in versions:
-            old = forest.units.get(version.unit_id)
-            if old is not None:
-                forest.kids[old.parent].discard(version.unit_id)
-                forest.weight_total -= old.weight
-            if version.unit is None:
-                del forest.units[version.unit_id]
-                forest.spans[version.unit_id].end = version.day
-            else:
-                if old is None:
-                    forest.spans[version.unit_id] = Lifespan(version.day)
-                forest.units[version.unit_id] = version.unit
-                forest.kids.setdefault(version.unit.parent, set()).add(version.unit_id)
-                forest.weight_total += version.unit.weight
-            timeline._index(version)
-            timeline._checkpoint()
+        timeline.versions = list(versions)
+        timeline.columns.extend(timeline.versions)
         timeline.edges = list(edges)
+        timeline.forest = timeline._head()
         return timeline
 
-    def _index(self, version: Version) -> None:
-        self.positions.setdefault(version.unit_id, []).append(len(self.versions))
-        self.versions.append(version)
-        self.days.append(version.day.toordinal())
-
-    def _checkpoint(self) -> None:
-        """Keep the forest's state at the current position if the last one is far back."""
-        last = self._checkpoints[-1][0]
-        if len(self.versions) - last >= max(CHECKPOINT_MIN, 2 * len(self.forest.units)):
-            self._checkpoints.append((len(self.versions), dict(self.forest.units)))
-
-    def fits_at_end(self, effective: date) -> bool:
-        """True if a change set on `effective` applies after every recorded one."""
-        return not self.records or effective >= self.records[-1].effective
+    def _head(self) -> Forest:
+        """The forest after every version: active units, children and lifespans."""
+        columns, versions = self.columns, self.versions
+        units = {
+            unit.id: unit
+            for p in columns.active(columns.size).tolist()
+            if (unit := versions[p].unit) is not None
+        }
+        spans: dict[str, Lifespan] = {}
+        for unit_id, seen in zip(columns.ids, columns.history, strict=True):
+            if seen:
+                last = versions[seen[-1]]
+                end = last.day if last.unit is None else None
+                spans[unit_id] = Lifespan(versions[seen[0]].day, end)
+        return Forest.of(units, spans)
 
     def add(self, record: Record, outcome: Outcome) -> None:
         """Commit the forest's overlay and index what the change set did."""
@@ -122,52 +105,35 @@ class Timeline:
         self.records.append(record)
         self.magnitudes[record.id] = outcome.magnitude
         self.ranges[record.id] = (len(self.versions), len(self.versions) + len(outcome.versions))
-        for version in outcome.versions:
-            self._index(version)
-        self._checkpoint()
+        self.versions.extend(outcome.versions)
+        self.columns.extend(outcome.versions)
         self.edges.extend(outcome.edges)
 
     # -- reading ---------------------------------------------------------------
 
     def position(self, day: date) -> int:
         """How many versions are in effect on `day`."""
-        return bisect.bisect_right(self.days, day.toordinal())
+        return self.columns.position(day.toordinal())
 
     def state(self, unit_id: str, position: int) -> Unit | None:
         """The unit as the first `position` versions leave it."""
-        where = self.positions.get(unit_id)
-        if not where:
-            return None
-        index = bisect.bisect_left(where, position)
-        return self.versions[where[index - 1]].unit if index else None
-
-    def units_at(self, position: int) -> dict[str, Unit]:
-        starts = [p for p, _ in self._checkpoints]
-        at, base = self._checkpoints[bisect.bisect_right(starts, position) - 1]
-        units = dict(base)
-        for version in self.versions[at:position]:
-            if version.unit is None:
-                units.pop(version.unit_id, None)
-            else:
-                units[version.unit_id] = version.unit
-        return units
+        latest = self.columns.latest(unit_id, position)
+        return None if latest is None else self.versions[latest].unit
 
     def snapshot(self, day: date) -> Snapshot:
-        return Snapshot(day, self.units_at(self.position(day)))
+        return Snapshot(day, ActiveUnits(self.columns, self.versions, self.position(day)))
 
-    def touched(self, start: int, end: int) -> set[str]:
+    def touched(self, start: int, end: int) -> list[str]:
         """Ids of units with a version between two positions."""
-        return {v.unit_id for v in self.versions[start:end]}
+        return self.columns.touched(start, end)
 
-    def unit_versions(self, unit_id: str) -> Iterator[Version]:
-        for index in self.positions.get(unit_id, ()):
-            yield self.versions[index]
+    def unit_positions(self, unit_id: str) -> list[int]:
+        """Positions of the unit's versions."""
+        number = self.columns.index.get(unit_id)
+        return [] if number is None else self.columns.history[number]
 
     def span(self, unit_id: str) -> Lifespan | None:
         return self.forest.spans.get(unit_id)
-
-    def ids(self) -> Sequence[str]:
-        return list(self.positions)
 
     def changesets_between(self, start: date, end: date) -> list[Record]:
         """Change sets effective after `start` and on or before `end`."""
