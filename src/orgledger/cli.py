@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -60,9 +60,7 @@ class ShowFmt(StrEnum):
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
+def _date(value: str) -> date:
     try:
         if not _DATE.fullmatch(value):
             raise ValueError
@@ -71,9 +69,7 @@ def _date(value: str | None) -> date | None:
         raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
 
 
-def _moment(value: str | None) -> datetime | None:
-    if value is None:
-        return None
+def _moment(value: str) -> datetime:
     try:
         return parse_timestamp(value)
     except ValueError:
@@ -88,16 +84,31 @@ Db = Annotated[
         "--db",
         envvar="ORGLEDGER_DB",
         show_envvar=True,
+        metavar="PATH_OR_URL",
         help="Ledger: a SQLite path or a database URL [default: ./orgledger.db].",
     ),
 ]
 Format = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
-At = Annotated[str | None, typer.Option("--at", help="Date (YYYY-MM-DD) [default: today].")]
-KnownAt = Annotated[
-    str | None,
-    typer.Option("--known-at", help="Answer as the ledger stood at this UTC time (ISO timestamp)."),
+At = Annotated[
+    date | None,
+    typer.Option("--at", parser=_date, metavar="DATE", help="Date (YYYY-MM-DD) [default: today]."),
 ]
-Lang = Annotated[str | None, typer.Option("--lang", help="Language of names, e.g. en, zh.")]
+KnownAt = Annotated[
+    datetime | None,
+    typer.Option(
+        "--known-at",
+        parser=_moment,
+        metavar="TIME",
+        help="Answer as the ledger stood at this time (ISO timestamp, UTC if no zone).",
+    ),
+]
+Lang = Annotated[
+    str | None, typer.Option("--lang", metavar="LANG", help="Language of names, e.g. en, zh.")
+]
+Unit = Annotated[str, typer.Argument(metavar="UNIT", help="Unit id, abbreviation or name.")]
+Plans = Annotated[
+    list[str], typer.Argument(metavar="PLAN...", help="Plan files (YAML or JSON; - for stdin).")
+]
 
 
 def _out() -> Console:
@@ -105,7 +116,8 @@ def _out() -> Console:
 
 
 def _json(value: Json) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    # orjson: the standard library's encoder is pure Python once it indents.
+    typer.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8"))
 
 
 @contextmanager
@@ -153,15 +165,14 @@ def _previews(previews: list[Preview], fmt: Fmt, lang: str | None) -> None:
         return
     console = _out()
     for preview in previews:
-        console.print(render.diff_view(preview.diff, lang))
+        cs = preview.changeset
+        title = f"Change set {cs.id} (effective {cs.effective.isoformat()})"
+        console.print(render.diff_view(preview.diff, lang, title=title))
         console.print(f"magnitude {preview.magnitude:.2f}\n")
 
 
 @app.command()
-def apply(
-    plans: Annotated[list[str], typer.Argument(help="Plan files (YAML or JSON; - for stdin).")],
-    db: Db = None,
-) -> None:
+def apply(plans: Plans, db: Db = None) -> None:
     """Validate plans and record them, all or none."""
     with _ledger(db) as ledger:
         errors = Console(stderr=True)
@@ -185,12 +196,7 @@ def apply(
 
 
 @app.command()
-def plan(
-    plans: Annotated[list[str], typer.Argument(help="Plan files (YAML or JSON; - for stdin).")],
-    db: Db = None,
-    fmt: Format = Fmt.text,
-    lang: Lang = None,
-) -> None:
+def plan(plans: Plans, db: Db = None, fmt: Format = Fmt.text, lang: Lang = None) -> None:
     """Validate plans against the ledger and show what they would change; write nothing."""
     with _ledger(db) as ledger:
         previews = ledger.preview(*plans)
@@ -201,41 +207,49 @@ def plan(
 
 @app.command()
 def show(
-    unit: Annotated[str | None, typer.Argument(help="Unit id, abbreviation or name.")] = None,
+    unit: Annotated[
+        str | None, typer.Argument(metavar="UNIT", help="Unit id, abbreviation or name.")
+    ] = None,
     at: At = None,
-    depth: Annotated[int | None, typer.Option("--depth", min=0, help="Levels below.")] = None,
+    depth: Annotated[
+        int | None, typer.Option("--depth", min=0, metavar="N", help="Levels below the start.")
+    ] = None,
     lang: Lang = None,
     known_at: KnownAt = None,
     db: Db = None,
     fmt: Annotated[ShowFmt, typer.Option("--format", "-f", help="Output format.")] = ShowFmt.text,
 ) -> None:
     """The structure as of a date (the whole forest, or one unit's subtree)."""
-    day, moment = _date(at), _moment(known_at)
     with _ledger(db) as ledger:
-        snapshot = ledger.at(day, known_at=moment)
+        snapshot = ledger.at(at, known_at=known_at)
         root = ledger.subtree_check(snapshot, unit) if unit else None
     if fmt is ShowFmt.json:
         _json(snapshot.to_json(root, depth))
     elif fmt is ShowFmt.mermaid:
         typer.echo(render.mermaid(snapshot, root, depth, lang), nl=False)
     else:
-        _out().print(render.tree(snapshot, root, depth, lang))
+        title = f"as of {snapshot.at.isoformat()}"
+        if known_at is not None:
+            title += f", as known at {known_at.astimezone(UTC).isoformat().replace('+00:00', 'Z')}"
+        _out().print(render.tree(snapshot, root, depth, lang, title=title))
 
 
 @app.command()
 def diff(
-    date1: Annotated[str, typer.Argument(metavar="DATE1")],
-    date2: Annotated[str, typer.Argument(metavar="DATE2")],
+    date1: Annotated[
+        date, typer.Argument(parser=_date, metavar="DATE1", help="From this date (YYYY-MM-DD).")
+    ],
+    date2: Annotated[
+        date, typer.Argument(parser=_date, metavar="DATE2", help="To this date (YYYY-MM-DD).")
+    ],
     known_at: KnownAt = None,
     lang: Lang = None,
     db: Db = None,
     fmt: Format = Fmt.text,
 ) -> None:
     """What changed between two dates."""
-    start, end, moment = _date(date1), _date(date2), _moment(known_at)
-    assert start is not None and end is not None
     with _ledger(db) as ledger:
-        result = ledger.diff(start, end, known_at=moment)
+        result = ledger.diff(date1, date2, known_at=known_at)
     if fmt is Fmt.json:
         _json(result.to_json())
     else:
@@ -243,14 +257,10 @@ def diff(
 
 
 @app.command()
-def lineage(
-    unit: Annotated[str, typer.Argument(help="Unit id, abbreviation or name.")],
-    db: Db = None,
-    fmt: Format = Fmt.text,
-) -> None:
+def lineage(unit: Unit, known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None:
     """Where a unit came from and went, through merges, splits and dissolutions."""
     with _ledger(db) as ledger:
-        result = ledger.lineage(unit)
+        result = ledger.lineage(unit, known_at=known_at)
     if fmt is Fmt.json:
         _json(result.to_json())
     else:
@@ -258,14 +268,10 @@ def lineage(
 
 
 @app.command()
-def history(
-    unit: Annotated[str, typer.Argument(help="Unit id, abbreviation or name.")],
-    db: Db = None,
-    fmt: Format = Fmt.text,
-) -> None:
+def history(unit: Unit, known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None:
     """Every change that touched a unit."""
     with _ledger(db) as ledger:
-        result = ledger.history(unit)
+        result = ledger.history(unit, known_at=known_at)
     if fmt is Fmt.json:
         _json(result.to_json())
     else:
@@ -275,9 +281,8 @@ def history(
 @app.command()
 def log(known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None:
     """Change sets in effective order, with their magnitudes."""
-    moment = _moment(known_at)
     with _ledger(db) as ledger:
-        entries = ledger.log(known_at=moment)
+        entries = ledger.log(known_at=known_at)
     if fmt is Fmt.json:
         _json([e.to_json() for e in entries])
     else:
@@ -286,13 +291,16 @@ def log(known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None
 
 @app.command()
 def find(
-    text: Annotated[str, typer.Argument(help="Part of an id, abbreviation or name.")],
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help="Part of an id, abbreviation or name.")
+    ],
+    known_at: KnownAt = None,
     db: Db = None,
     fmt: Format = Fmt.text,
 ) -> None:
     """Units whose id, abbreviation or name in any language contains TEXT."""
     with _ledger(db) as ledger:
-        matches = ledger.find(text)
+        matches = ledger.find(text, known_at=known_at)
     if fmt is Fmt.json:
         _json({"query": text, "matches": [m.to_json() for m in matches]})
     else:

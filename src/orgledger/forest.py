@@ -122,7 +122,11 @@ class Forest:
         if span.end is not None and span.end <= self.day:
             why = f"it ends on {span.end.isoformat()}"
         else:
-            why = f"it starts on {span.start.isoformat()}"
+            why = (
+                f"in the recorded history it starts on {span.start.isoformat()}"
+                if span.start == self.day
+                else f"it starts on {span.start.isoformat()}"
+            )
         return Problem("inactive", f"unit '{unit_id}' is not active on {day} ({why})", path=path)
 
     def need_new(self, unit_id: str, path: tuple[str | int, ...]) -> Problem | None:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ._columns import ActiveUnits
 from .changeset import ChangeSet, Record, chain_hash, sha256, timestamp
 from .diff import Diff, compare
 from .errors import InactiveUnitError, PlanError, Problem
@@ -16,12 +17,13 @@ from .forest import Forest
 from .history import History, history
 from .lineage import Lineage, trace
 from .lookup import Match, Vocabulary
-from .model import Json, Snapshot
+from .model import Json, Snapshot, Unit
 from .plan import from_mapping, read_plan
 from .replay import Outcome, Progress, run
 from .store import Derived, Store
 from .timeline import BrokenHistory, Timeline
 
+CHECKPOINT_EVERY = 50_000
 PlanLike = ChangeSet | str | os.PathLike[str] | Mapping[str, Any]
 
 
@@ -38,7 +40,6 @@ class Preview:
 class LogEntry:
     record: Record
     magnitude: float
-    superseded_by: str | None = None
 
     def to_json(self) -> dict[str, Json]:
         r = self.record
@@ -51,7 +52,6 @@ class LogEntry:
             "magnitude": round(self.magnitude, 6),
             "seq": r.seq,
             "supersedes": r.supersedes,
-            "superseded_by": self.superseded_by,
         }
 
 
@@ -89,7 +89,9 @@ class Ledger:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._past: dict[str, Timeline] = {}
-        self._load()
+        self._vocabularies: dict[str | None, Vocabulary] = {}
+        self._records: list[Record] | None = None
+        self._current: Timeline | None = None
 
     @classmethod
     def open(cls, db: str | os.PathLike[str] | None = None) -> Ledger:
@@ -110,13 +112,28 @@ class Ledger:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    @property
+    def records(self) -> list[Record]:
+        """Every recorded change set, in recording order (read on first use)."""
+        if self._records is None:
+            self._records = self.store.records()
+        return self._records
+
+    @property
+    def timeline(self) -> Timeline:
+        """The temporal index of the current history (loaded on first use)."""
+        if self._current is None:
+            derived = self.store.derived()
+            self._current = Timeline.load(
+                active(self.records), derived.versions, derived.edges, derived.magnitudes
+            )
+        return self._current
+
     def _load(self) -> None:
-        self.records = self.store.records()
-        derived = self.store.derived()
-        self.timeline = Timeline.load(
-            active(self.records), derived.versions, derived.edges, derived.magnitudes
-        )
-        self._vocabularies: dict[str | None, Vocabulary] = {}
+        """Forget what was read, so that it is read again from the store."""
+        self._records = None
+        self._current = None
+        self._vocabularies.clear()
         self._past.clear()
 
     # -- writing ---------------------------------------------------------------
@@ -140,6 +157,7 @@ class Ledger:
                 rebuild=staged.rebuild,
                 version_start=len(self.timeline.versions) if appending else 0,
                 edge_start=len(self.timeline.edges) if appending else 0,
+                checkpoints=self._checkpoints(staged),
             )
         except BaseException:
             self.timeline.forest.rollback()
@@ -147,12 +165,32 @@ class Ledger:
             raise
         if staged.in_place:
             self.timeline.add(staged.records[0], staged.outcomes[0])
-            self.records += staged.records
+            self.records.extend(staged.records)
             self._vocabularies.clear()
             self._past.clear()
         else:
             self._load()
         return staged.records
+
+    def _checkpoints(self, staged: _Staged) -> list[tuple[int, Iterable[Unit]]]:
+        """Whole states to store with a write, so cold reads replay little.
+
+        One whenever the versions since the last one outnumber the active units
+        (and at least CHECKPOINT_EVERY): the stored states stay a bounded multiple
+        of the history's size.
+        """
+        if staged.timeline is not None:
+            timeline = staged.timeline
+            total, every = len(timeline.versions), max(CHECKPOINT_EVERY, len(timeline.forest.units))
+            return [
+                (position, ActiveUnits(timeline.columns, timeline.versions, position).values())
+                for position in (*range(every, total, every), total)
+            ]
+        total = len(self.timeline.versions) + len(staged.derived.versions)
+        every = max(CHECKPOINT_EVERY, len(self.timeline.forest.units))
+        if total - self.store.last_checkpoint() < every:
+            return []
+        return [(total, staged.head.values())]
 
     def preview(self, *plans: PlanLike) -> list[Preview]:
         """What the change sets would do, without writing anything."""
@@ -292,7 +330,7 @@ class Ledger:
             [e for o in outcomes for e in o.edges],
             {o.seq: o.magnitude for o in outcomes},
         )
-        return _Staged(records, derived, in_place, outcomes, previews, None)
+        return _Staged(records, derived, in_place, outcomes, previews, None, forest=forest)
 
     def _stage_rebuild(self, records: list[Record], progress: Progress | None) -> _Staged:
         """Replay the whole log with the new change sets in their places."""
@@ -346,7 +384,7 @@ class Ledger:
             {r.seq: timeline.magnitudes[r.id] for r in timeline.records},
         )
         reason = "correction" if any(r.supersedes for r in records) else "back-dated change set"
-        return _Staged(records, derived, False, [], previews, reason)
+        return _Staged(records, derived, False, [], previews, reason, timeline=timeline)
 
     # -- reading ---------------------------------------------------------------
 
@@ -373,6 +411,9 @@ class Ledger:
     def at(self, day: date | None = None, *, known_at: datetime | None = None) -> Snapshot:
         """The structure as of `day` (default today), as known at `known_at` (default now)."""
         day = day or date.today()
+        if known_at is None and self._current is None:
+            # Cold: read the state on that day alone, not the whole history.
+            return Snapshot(day, self.store.state_at(day))
         snapshot = self._timeline(known_at).snapshot(day)
         if known_at is not None:
             return Snapshot(snapshot.at, snapshot.units, known_at)
@@ -380,6 +421,8 @@ class Ledger:
 
     def subtree_check(self, snapshot: Snapshot, unit: str) -> str:
         """The id of `unit`, which must be active in `snapshot`."""
+        if unit in snapshot:
+            return unit
         unit_id = self.resolve(unit, snapshot.at, known_at=snapshot.known_at)
         if unit_id not in snapshot:
             span = self._timeline(snapshot.known_at).span(unit_id)
@@ -407,24 +450,24 @@ class Ledger:
             [r.id for r in timeline.changesets_between(start, end)],
         )
 
-    def lineage(self, unit: str) -> Lineage:
-        return trace(self.resolve(unit), self.timeline.edges)
+    def lineage(self, unit: str, *, known_at: datetime | None = None) -> Lineage:
+        """Where the unit's content came from and went (every edge reachable)."""
+        unit_id = self.resolve(unit, known_at=known_at)
+        return trace(unit_id, self._timeline(known_at).edges)
 
-    def history(self, unit: str) -> History:
-        return history(self.timeline, self.resolve(unit))
+    def history(self, unit: str, *, known_at: datetime | None = None) -> History:
+        """Every change that touched the unit, in the order they took effect."""
+        unit_id = self.resolve(unit, known_at=known_at)
+        return history(self._timeline(known_at), unit_id)
 
     def log(self, *, known_at: datetime | None = None) -> list[LogEntry]:
-        """Change sets in effective order (same date: in recording order)."""
+        """Change sets in force, in effective order (same date: in recording order)."""
         timeline = self._timeline(known_at)
-        seen = [r for r in self.records if known_at is None or r.recorded_at <= known_at]
-        replaced = {r.supersedes: r.id for r in seen if r.supersedes}
-        return [
-            LogEntry(r, timeline.magnitudes.get(r.id, 0.0), replaced.get(r.id))
-            for r in timeline.records
-        ]
+        return [LogEntry(r, timeline.magnitudes.get(r.id, 0.0)) for r in timeline.records]
 
-    def find(self, text: str) -> list[Match]:
-        return self.vocabulary().find(text)
+    def find(self, text: str, *, known_at: datetime | None = None) -> list[Match]:
+        """Units whose id, abbreviation or any name contains `text`."""
+        return self.vocabulary(known_at).find(text)
 
     def verify(self) -> Report:
         """Recompute the hash chain and every derived row from the log."""
@@ -454,6 +497,9 @@ class Ledger:
             return Report(len(records), prev, tuple(findings))
         stored = self.store.derived()
         findings += _compare_derived(expected, stored, {r.seq: r.id for r in records})
+        for position, units in self.store.checkpoints():
+            if units != dict(ActiveUnits(expected.columns, expected.versions, position)):
+                findings.append(f"checkpoint at version {position} does not match the log")
         return Report(len(records), prev, tuple(findings))
 
 
@@ -465,6 +511,22 @@ class _Staged:
     outcomes: list[Outcome]
     previews: list[Preview]
     rebuild: str | None
+    forest: Forest | None = None
+    """Appending: the forest the change sets were replayed on (overlay pending if in place)."""
+    timeline: Timeline | None = None
+    """Rebuilding: the new timeline."""
+
+    @property
+    def head(self) -> dict[str, Unit]:
+        """The units in effect after the appended change sets."""
+        assert self.forest is not None
+        units = dict(self.forest.units)
+        for unit_id, unit in self.forest.overlay().items():
+            if unit is None:
+                units.pop(unit_id, None)
+            else:
+                units[unit_id] = unit
+        return units
 
 
 def _where(problem: Problem) -> str:

@@ -203,7 +203,7 @@ class Set(Op):
 
 def _cycle(forest: Forest, unit_id: str, parent: str, path: Path) -> Problem | None:
     if forest.inside(parent, unit_id):
-        where = "itself" if parent == unit_id else f"'{parent}', which is inside it"
+        where = "itself" if parent == unit_id else f"'{parent}', which is inside it,"
         return Problem("cycle", f"moving '{unit_id}' under {where} would make a cycle", path=path)
     return None
 

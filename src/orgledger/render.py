@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
@@ -63,14 +64,18 @@ def _name(diff: Diff, unit_id: str | None, lang: str | None) -> str:
     return f"{unit.name(lang)} [{unit_id}]" if unit else unit_id
 
 
-def diff_view(diff: Diff, lang: str | None) -> RenderableType:
+def _value(value: Json) -> str:
+    """A value as JSON writes it (null, "text", 3)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def diff_view(diff: Diff, lang: str | None, title: str | None = None) -> RenderableType:
     """The diff, marked in colour and in words."""
     lines: list[Text] = []
-    head = Text(
-        f"Changes from {diff.start.isoformat()} to {diff.end.isoformat()}", style="bold underline"
-    )
+    heading = title or f"Changes from {diff.start.isoformat()} to {diff.end.isoformat()}"
+    head = Text(heading, style="bold underline")
     lines.append(head)
-    if diff.changesets:
+    if diff.changesets and title is None:
         lines.append(Text(f"change sets: {', '.join(diff.changesets)}", style="dim"))
 
     def line(kind: str, *parts: str) -> None:
@@ -90,7 +95,7 @@ def diff_view(diff: Diff, lang: str | None) -> RenderableType:
         new_text = ", ".join(f"{k}: {v}" for k, v in new_names.items())
         line("renamed", unit_id, f"from {old_text} to {new_text}")
     for unit_id, field, old_value, new_value in diff.changed:
-        line("changed", unit_id, f"{field} from {old_value!r} to {new_value!r}")
+        line("changed", unit_id, f"{field} from {_value(old_value)} to {_value(new_value)}")
     if not diff:
         lines.append(Text("no changes", style="dim"))
     return Group(*lines)

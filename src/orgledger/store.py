@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .changeset import Record, timestamp
 from .errors import LedgerExistsError, LedgerMissingError, OrgLedgerError, StoreError
 from .forest import Version
-from .model import Edge, Unit
+from .model import Edge, Unit, frozen_map
 
 DEFAULT_DB = "orgledger.db"
 meta = sa.MetaData()
@@ -89,21 +92,41 @@ magnitudes_t = sa.Table(
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("value", sa.Float, nullable=False),
 )
-APPEND_ONLY = ("schema_migrations", "changesets", "derivations", "versions", "edges", "magnitudes")
+checkpoints_t = sa.Table(
+    "checkpoints",
+    meta,
+    sa.Column("derivation", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("pos", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("units", sa.LargeBinary, nullable=False),
+)
+versions_by_day = sa.Index("versions_by_day", versions_t.c.derivation, versions_t.c.day)
 
 
-def _v1(conn: Connection) -> None:
-    meta.create_all(conn)
+def _append_only(conn: Connection, *tables: sa.Table) -> None:
     if conn.dialect.name == "sqlite":
-        for table in APPEND_ONLY:
+        for table in tables:
             for action in ("UPDATE", "DELETE"):
                 conn.exec_driver_sql(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'orgledger tables are append-only'); END"
+                    f"CREATE TRIGGER {table.name}_no_{action.lower()} BEFORE {action} "
+                    f"ON {table.name} BEGIN SELECT RAISE(ABORT, "
+                    "'orgledger tables are append-only'); END"
                 )
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+def _v1(conn: Connection) -> None:
+    tables = [migrations_t, changesets_t, derivations_t, versions_t, edges_t, magnitudes_t]
+    meta.create_all(conn, tables=tables)
+    _append_only(conn, *tables)
+
+
+def _v2(conn: Connection) -> None:
+    """Checkpoints (the whole state at some positions) and versions by day: fast cold reads."""
+    meta.create_all(conn, tables=[checkpoints_t])
+    versions_by_day.create(conn, checkfirst=True)
+    _append_only(conn, checkpoints_t)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 """Schema migrations in order; the schema version is the number applied."""
 
 
@@ -278,6 +301,67 @@ class Store:
             }
         return Derived(versions, edges, magnitudes)
 
+    def last_checkpoint(self) -> int:
+        """Position of the current derivation's latest checkpoint (0 when there is none)."""
+        with self.engine.connect() as conn:
+            derivation = self._derivation(conn)
+            found = conn.execute(
+                sa.select(sa.func.max(checkpoints_t.c.pos)).where(
+                    checkpoints_t.c.derivation == derivation
+                )
+            ).scalar()
+        return int(found or 0)
+
+    def checkpoints(self) -> list[tuple[int, dict[str, Unit]]]:
+        """Every checkpoint of the current derivation, decoded."""
+        with self.engine.connect() as conn:
+            derivation = self._derivation(conn)
+            rows = conn.execute(
+                sa.select(checkpoints_t.c.pos, checkpoints_t.c.units)
+                .where(checkpoints_t.c.derivation == derivation)
+                .order_by(checkpoints_t.c.pos)
+            ).all()
+        return [(int(row.pos), _unpack(row.units)) for row in rows]
+
+    def state_at(self, day: date) -> dict[str, Unit]:
+        """The units in effect on `day`: the nearest checkpoint plus the versions after it.
+
+        Reads only what that date needs, so a cold query does not load the history.
+        """
+        with self.engine.connect() as conn:
+            derivation = self._derivation(conn)
+            end = (
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        versions_t.c.derivation == derivation, versions_t.c.day <= day.isoformat()
+                    )
+                ).scalar()
+                or 0
+            )
+            row = conn.execute(
+                sa.select(checkpoints_t.c.pos, checkpoints_t.c.units)
+                .where(checkpoints_t.c.derivation == derivation, checkpoints_t.c.pos <= end)
+                .order_by(checkpoints_t.c.pos.desc())
+                .limit(1)
+            ).first()
+            units = _unpack(row.units) if row else {}
+            start = int(row.pos) if row else 0
+            tail = conn.execute(
+                sa.select(versions_t.c.unit_id, versions_t.c.state)
+                .where(
+                    versions_t.c.derivation == derivation,
+                    versions_t.c.pos >= start,
+                    versions_t.c.pos < end,
+                )
+                .order_by(versions_t.c.pos)
+            )
+            for unit_id, state in tail:
+                if state is None:
+                    units.pop(unit_id, None)
+                else:
+                    units[unit_id] = Unit.from_state(unit_id, json.loads(state))
+        return units
+
     @staticmethod
     def _derivation(conn: Connection) -> int:
         return int(conn.execute(sa.select(sa.func.max(derivations_t.c.id))).scalar() or 0)
@@ -303,6 +387,7 @@ class Store:
         rebuild: str | None = None,
         version_start: int = 0,
         edge_start: int = 0,
+        checkpoints: Sequence[tuple[int, Iterable[Unit]]] = (),
     ) -> None:
         """Record change sets and their derived rows in one transaction.
 
@@ -364,6 +449,14 @@ class Store:
                         for i, e in enumerate(derived.edges)
                     ],
                 )
+            if checkpoints:
+                conn.execute(
+                    checkpoints_t.insert(),
+                    [
+                        {"derivation": derivation, "pos": pos, "units": _pack(units)}
+                        for pos, units in checkpoints
+                    ],
+                )
             if derived.magnitudes:
                 conn.execute(
                     magnitudes_t.insert(),
@@ -376,6 +469,27 @@ class Store:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _pack(units: Iterable[Unit]) -> bytes:
+    rows = [[u.id, u.parent, u.kind, dict(u.names), u.abbr, dict(u.attrs)] for u in units]
+    return zlib.compress(json.dumps(rows, ensure_ascii=False).encode("utf-8"), 1)
+
+
+def _unpack(blob: bytes) -> dict[str, Unit]:
+    # Names and attrs were packed from frozen (sorted) maps, so they need no sorting again.
+    empty = frozen_map(None)
+    return {
+        row[0]: Unit(
+            row[0],
+            row[1],
+            row[2],
+            MappingProxyType(row[3]) if row[3] else empty,
+            row[4],
+            MappingProxyType(row[5]) if row[5] else empty,
+        )
+        for row in orjson.loads(zlib.decompress(blob))
+    }
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
