@@ -80,13 +80,15 @@ class Unit:
 
     @classmethod
     def from_state(cls, unit_id: str, state: Mapping[str, Json]) -> Unit:
+        """The unit from `state()`'s form, whose maps are already sorted."""
+        names, attrs = state["names"], state.get("attrs")
         return cls(
             id=unit_id,
             parent=state["parent"],
             kind=state["kind"],
-            names=frozen_map(state["names"]),
+            names=MappingProxyType(names) if names else _EMPTY,
             abbr=state.get("abbr"),
-            attrs=frozen_map(state.get("attrs")),
+            attrs=MappingProxyType(attrs) if attrs else _EMPTY,
         )
 
 

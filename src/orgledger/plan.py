@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
-from . import _schema as s
 from ._yaml import Lines, decode, load
 from .changeset import ChangeSet, Origin
 from .errors import PlanError, Problem
@@ -50,9 +50,27 @@ _EXPECT = {
     "basis": "one of reported, derived, approx",
 }
 _TYPE_WORDS = {"str", "int", "float", "bool", "list", "dict", "none", "literal"}
-_MODEL_NAMES = {
-    name for name, value in vars(s).items() if isinstance(value, type) and name.endswith("Model")
-}
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from . import _schema
+
+
+@cache
+def _models() -> ModuleType:
+    """The Pydantic models, imported on first use: reading a ledger needs none of them."""
+    from . import _schema
+
+    return _schema
+
+
+@cache
+def _model_names() -> frozenset[str]:
+    return frozenset(
+        name
+        for name, value in vars(_models()).items()
+        if isinstance(value, type) and name.endswith("Model")
+    )
 
 
 def read_plan(path: str | Path, display: str | None = None) -> ChangeSet:
@@ -95,6 +113,7 @@ def from_mapping(value: Any, origin: Origin | None = None) -> ChangeSet:
                 )
             ]
         )
+    s = _models()
     problems: list[Problem] = []
     doc = _validate(s.PlanModel, value, (), problems)
     ops: list[Op] = []
@@ -134,6 +153,8 @@ def _validate(
     op: int | None = None,
     kind: str | None = None,
 ) -> BaseModel | None:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(value)
     except ValidationError as exc:
@@ -154,7 +175,7 @@ def _validate(
 
 
 def _is_key(part: str) -> bool:
-    return "[" not in part and part not in _TYPE_WORDS and part not in _MODEL_NAMES
+    return "[" not in part and part not in _TYPE_WORDS and part not in _model_names()
 
 
 def _sentence(error: Any, loc: tuple[str | int, ...]) -> str:
@@ -182,7 +203,7 @@ def _op(raw: Any, index: int, problems: list[Problem]) -> Op | None:
         )
         return None
     first = next(iter(raw))
-    model = s.OP_MODELS.get(first)
+    model = _models().OP_MODELS.get(first)
     if model is None:
         known = ", ".join(OPERATIONS)
         problems.append(
@@ -199,7 +220,7 @@ def _op(raw: Any, index: int, problems: list[Problem]) -> Op | None:
     return None if parsed is None else _build(parsed)
 
 
-def _new(m: s.NewUnitModel | s.SplitItemModel) -> NewUnit:
+def _new(m: _schema.NewUnitModel | _schema.SplitItemModel) -> NewUnit:
     assert m.create is not None and m.kind is not None and m.names is not None
     return NewUnit(
         id=m.create, parent=m.parent, kind=m.kind, names=m.names, abbr=m.abbr, attrs=m.attrs or {}
@@ -207,6 +228,7 @@ def _new(m: s.NewUnitModel | s.SplitItemModel) -> NewUnit:
 
 
 def _build(m: BaseModel) -> Op:
+    s = _models()
     common: dict[str, Any] = {}
     if isinstance(m, s._OpModel):
         common = {"notes": m.notes, "source": tuple(m.source or ()), "basis": m.basis}

@@ -10,7 +10,6 @@ correction writes a new derivation whole. The newest derivation is the one read.
 
 from __future__ import annotations
 
-import json
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -28,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from .changeset import Record, timestamp
 from .errors import LedgerExistsError, LedgerMissingError, OrgLedgerError, StoreError
 from .forest import Version
-from .model import Edge, Unit, frozen_map
+from .model import Edge, Unit
 
 DEFAULT_DB = "orgledger.db"
 meta = sa.MetaData()
@@ -270,7 +268,7 @@ class Store:
                     row.op,
                     None
                     if row.state is None
-                    else Unit.from_state(row.unit_id, json.loads(row.state)),
+                    else Unit.from_state(row.unit_id, orjson.loads(row.state)),
                 )
                 for row in conn.execute(
                     sa.select(versions_t)
@@ -359,7 +357,7 @@ class Store:
                 if state is None:
                     units.pop(unit_id, None)
                 else:
-                    units[unit_id] = Unit.from_state(unit_id, json.loads(state))
+                    units[unit_id] = Unit.from_state(unit_id, orjson.loads(state))
         return units
 
     @staticmethod
@@ -427,7 +425,7 @@ class Store:
                             "op": v.op,
                             "state": None
                             if v.unit is None
-                            else json.dumps(v.unit.state(), ensure_ascii=False),
+                            else orjson.dumps(v.unit.state()).decode("utf-8"),
                         }
                         for i, v in enumerate(derived.versions)
                     ],
@@ -473,20 +471,15 @@ def _now() -> datetime:
 
 def _pack(units: Iterable[Unit]) -> bytes:
     rows = [[u.id, u.parent, u.kind, dict(u.names), u.abbr, dict(u.attrs)] for u in units]
-    return zlib.compress(json.dumps(rows, ensure_ascii=False).encode("utf-8"), 1)
+    return zlib.compress(orjson.dumps(rows), 1)
 
 
 def _unpack(blob: bytes) -> dict[str, Unit]:
     # Names and attrs were packed from frozen (sorted) maps, so they need no sorting again.
-    empty = frozen_map(None)
     return {
-        row[0]: Unit(
+        row[0]: Unit.from_state(
             row[0],
-            row[1],
-            row[2],
-            MappingProxyType(row[3]) if row[3] else empty,
-            row[4],
-            MappingProxyType(row[5]) if row[5] else empty,
+            {"parent": row[1], "kind": row[2], "names": row[3], "abbr": row[4], "attrs": row[5]},
         )
         for row in orjson.loads(zlib.decompress(blob))
     }
