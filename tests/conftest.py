@@ -61,7 +61,6 @@ def cli() -> Callable[..., Result]:
     runner = CliRunner()
 
     def _run(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input, env={"COLUMNS": "120",
-                                                                "NO_COLOR": "1"})
+        return runner.invoke(app, list(args), input=input, env={"COLUMNS": "120", "NO_COLOR": "1"})
 
     return _run
