@@ -161,8 +161,15 @@ class ActiveUnits(Mapping[str, Unit]):
         self._columns = columns
         self._versions = versions
         self._position = position
-        self._where = columns.active(position)
+        self._active: Ints | None = None
         self._slot: Ints | None = None
+
+    @property
+    def _where(self) -> Ints:
+        """Positions of the versions in effect (computed on first use: a subtree needs none)."""
+        if self._active is None:
+            self._active = self._columns.active(self._position)
+        return self._active
 
     def _slots(self) -> Ints:
         if self._slot is None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from ._columns import NEVER
 from .diff import compare
 from .model import Json
 from .timeline import Timeline
@@ -44,62 +45,60 @@ class History:
 
 
 def history(timeline: Timeline, unit_id: str) -> History:
-    """The unit's events in the order they took effect."""
-    ids = {r.seq: r.id for r in timeline.records}
-    kinds = {r.seq: r.op_kinds for r in timeline.records}
+    """The unit's events in the order they took effect.
+
+    Reads only the unit's own versions, the versions that put a unit under it
+    (and each such child's next version), and its lineage edges.
+    """
+    columns, versions = timeline.columns, timeline.versions
+    records = {r.seq: r for r in timeline.records}
     found: list[tuple[int, Event]] = []
 
     def event(position: int, action: str, **detail: Json) -> None:
-        v = timeline.versions[position]
-        kind = kinds[v.seq][v.op - 1] if 0 < v.op <= len(kinds[v.seq]) else ""
-        found.append((position, Event(v.day, ids[v.seq], v.op, kind, action, detail)))
+        v = versions[position]
+        record = records[v.seq]
+        kinds = record.op_kinds
+        kind = kinds[v.op - 1] if 0 < v.op <= len(kinds) else ""
+        found.append((position, Event(v.day, record.id, v.op, kind, action, detail)))
 
-    for position in timeline.unit_positions(unit_id):
-        new = timeline.versions[position].unit
-        old = timeline.state(unit_id, position)
+    number = columns.index.get(unit_id)
+    if number is None:
+        return History(unit_id, ())
+    own = columns.history[number]
+    for index, position in enumerate(own):
+        new = versions[position].unit
+        old = versions[own[index - 1]].unit if index else None
         if old is None and new is not None:
             event(position, "created", parent=new.parent, kind=new.kind, names=dict(new.names))
-            continue
-        if new is None:
-            successors = [
-                {"to": e.dst, "share": round(e.share, 12)}
-                for e in timeline.edges
-                if e.src == unit_id
-            ]
-            kind = next((e.kind for e in timeline.edges if e.src == unit_id), "dissolve")
-            event(position, "ended", how=kind, successors=successors)
-            continue
-        day = timeline.versions[position].day
-        diff = compare([unit_id], {unit_id: old}.get, {unit_id: new}.get, day, day)
-        for _, a, b in diff.moved:
-            event(position, "moved", **{"from": a, "to": b})
-        for _, a_names, b_names in diff.renamed:
-            event(position, "renamed", **{"from": a_names, "to": b_names})
-        for _, name, a, b in diff.changed:
-            event(position, "changed", field=name, **{"from": a, "to": b})
+        elif new is None:
+            out = timeline.lineage.outgoing.get(unit_id, [])
+            successors: list[Json] = [{"to": e.dst, "share": round(e.share, 12)} for e in out]
+            event(position, "ended", how=out[0].kind if out else "dissolve", successors=successors)
+        else:
+            day = versions[position].day
+            diff = compare([unit_id], {unit_id: old}.get, {unit_id: new}.get, day, day)
+            for _, a, b in diff.moved:
+                event(position, "moved", **{"from": a, "to": b})
+            for _, a_names, b_names in diff.renamed:
+                event(position, "renamed", **{"from": a_names, "to": b_names})
+            for _, name, a, b in diff.changed:
+                event(position, "changed", field=name, **{"from": a, "to": b})
 
-    for position, version in enumerate(timeline.versions):
-        if version.unit_id == unit_id:
-            continue
-        new_parent = version.unit.parent if version.unit else None
-        old = timeline.state(version.unit_id, position)
-        old_parent = old.parent if old else None
-        if new_parent == old_parent:
-            continue
-        if new_parent == unit_id:
-            event(position, "gained-child", child=version.unit_id, **{"from": old_parent})
-        elif old_parent == unit_id and version.unit is not None:
-            event(position, "lost-child", child=version.unit_id, to=new_parent)
+    for position in columns.under[number]:
+        child = versions[position].unit_id
+        before = columns.latest(child, position)
+        old_unit = versions[before].unit if before is not None else None
+        old_parent = old_unit.parent if old_unit is not None else None
+        if old_parent != unit_id:
+            event(position, "gained-child", child=child, **{"from": old_parent})
+        following = int(columns.next[position])
+        if following != NEVER:
+            moved = versions[following].unit
+            if moved is not None and moved.parent != unit_id:
+                event(following, "lost-child", child=child, to=moved.parent)
 
-    ended_at = {v.unit_id: p for p, v in enumerate(timeline.versions) if v.unit is None}
-    for edge in timeline.edges:
-        if edge.dst == unit_id and edge.src in ended_at:
-            event(
-                ended_at[edge.src],
-                "received",
-                **{"from": edge.src},
-                how=edge.kind,
-                share=round(edge.share, 12),
-            )
+    for edge in timeline.lineage.incoming.get(unit_id, []):
+        ended = columns.history[columns.index[edge.src]][-1]
+        event(ended, "received", **{"from": edge.src}, how=edge.kind, share=round(edge.share, 12))
     found.sort(key=lambda item: item[0])
     return History(unit_id, tuple(e for _, e in found))

@@ -15,7 +15,7 @@ from .diff import Diff, compare
 from .errors import InactiveUnitError, PlanError, Problem
 from .forest import Forest
 from .history import History, history
-from .lineage import Lineage, trace
+from .lineage import Lineage
 from .lookup import Match, Vocabulary
 from .model import Json, Snapshot, Unit
 from .plan import from_mapping, read_plan
@@ -453,7 +453,7 @@ class Ledger:
     def lineage(self, unit: str, *, known_at: datetime | None = None) -> Lineage:
         """Where the unit's content came from and went (every edge reachable)."""
         unit_id = self.resolve(unit, known_at=known_at)
-        return trace(unit_id, self._timeline(known_at).edges)
+        return self._timeline(known_at).lineage.trace(unit_id)
 
     def history(self, unit: str, *, known_at: datetime | None = None) -> History:
         """Every change that touched the unit, in the order they took effect."""

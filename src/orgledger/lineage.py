@@ -24,18 +24,26 @@ class Lineage:
         }
 
 
-def trace(unit_id: str, edges: Iterable[Edge]) -> Lineage:
-    """The lineage of `unit_id` over `edges` (each followed at most once)."""
-    forward: dict[str, list[Edge]] = {}
-    backward: dict[str, list[Edge]] = {}
-    for edge in edges:
-        forward.setdefault(edge.src, []).append(edge)
-        backward.setdefault(edge.dst, []).append(edge)
-    return Lineage(
-        unit_id,
-        _reach(unit_id, backward, lambda e: e.src),
-        _reach(unit_id, forward, lambda e: e.dst),
-    )
+class EdgeIndex:
+    """Lineage edges indexed by the unit they leave and the unit they reach."""
+
+    def __init__(self, edges: Iterable[Edge] = ()) -> None:
+        self.outgoing: dict[str, list[Edge]] = {}
+        self.incoming: dict[str, list[Edge]] = {}
+        self.add(edges)
+
+    def add(self, edges: Iterable[Edge]) -> None:
+        for edge in edges:
+            self.outgoing.setdefault(edge.src, []).append(edge)
+            self.incoming.setdefault(edge.dst, []).append(edge)
+
+    def trace(self, unit_id: str) -> Lineage:
+        """The lineage of `unit_id`; each edge is followed at most once."""
+        return Lineage(
+            unit_id,
+            _reach(unit_id, self.incoming, lambda e: e.src),
+            _reach(unit_id, self.outgoing, lambda e: e.dst),
+        )
 
 
 def _reach(

@@ -17,6 +17,7 @@ from ._columns import ActiveUnits, Columns
 from .changeset import Record
 from .errors import PlanError, Problem
 from .forest import Forest, Lifespan, Version
+from .lineage import EdgeIndex
 from .model import Edge, Snapshot, Unit
 from .replay import Outcome, Progress, run
 
@@ -41,6 +42,7 @@ class Timeline:
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Positions of each change set's versions, for change sets added in this process."""
     columns: Columns = field(default_factory=Columns)
+    lineage: EdgeIndex = field(default_factory=EdgeIndex)
 
     # -- building --------------------------------------------------------------
 
@@ -80,6 +82,7 @@ class Timeline:
         timeline.versions = list(versions)
         timeline.columns.extend(timeline.versions)
         timeline.edges = list(edges)
+        timeline.lineage.add(timeline.edges)
         timeline.forest = timeline._head()
         return timeline
 
@@ -108,6 +111,7 @@ class Timeline:
         self.versions.extend(outcome.versions)
         self.columns.extend(outcome.versions)
         self.edges.extend(outcome.edges)
+        self.lineage.add(outcome.edges)
 
     # -- reading ---------------------------------------------------------------
 
