@@ -322,6 +322,46 @@ def verify(db: Db = None, fmt: Format = Fmt.text) -> None:
         raise typer.Exit(1)
 
 
+class PlanFmt(StrEnum):
+    yaml = "yaml"
+    json = "json"
+
+
+@app.command()
+def synth(
+    units: Annotated[int, typer.Option("--units", min=1, help="Units in the founding structure.")],
+    changesets: Annotated[
+        int, typer.Option("--changesets", min=0, help="Reorganizations after the founding.")
+    ] = 1000,
+    years: Annotated[int, typer.Option("--years", min=1, help="Years they are spread over.")] = 20,
+    ops: Annotated[
+        int, typer.Option("--ops-per-changeset", min=1, help="Typical operations per one.")
+    ] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same ledger.")] = 0,
+    out: Annotated[
+        str | None, typer.Option("--out", metavar="DIR", help="Write plan files here.")
+    ] = None,
+    plan_format: Annotated[
+        PlanFmt, typer.Option("--plan-format", help="Format of the plan files.")
+    ] = PlanFmt.yaml,
+    db: Db = None,
+) -> None:
+    """Generate a realistic synthetic history: plan files (--out) or a new ledger (--db)."""
+    from . import synth as synthetic
+
+    generated = synthetic.history(units, years, changesets, seed, ops_per_changeset=ops)
+    if out is not None:
+        written = synthetic.write_plans(generated, out, plan_format.value)
+        typer.echo(f"wrote {written} plan file(s) to {out}")
+        return
+    with Ledger.init(db) as ledger:
+        records = ledger.apply(*generated)
+    total = sum(r.ops for r in records)
+    typer.echo(
+        f"recorded {len(records)} change set(s), {total} operation(s) in {db or 'orgledger.db'}"
+    )
+
+
 @app.command(name="demo")
 def demo_command(
     db: Annotated[

@@ -272,7 +272,8 @@ def _build(m: BaseModel) -> Op:
 
 def dump_plan(changeset: ChangeSet) -> str:
     """The change set as YAML plan text."""
-    return yaml.safe_dump(changeset.content(), allow_unicode=True, sort_keys=False)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(changeset.content(), Dumper=dumper, allow_unicode=True, sort_keys=False)
 
 
 def read_plans(paths: Sequence[str | Path]) -> list[ChangeSet]:

@@ -12,9 +12,13 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+
+import orjson
 
 from .changeset import ChangeSet
 from .ops import Create, Dissolve, Merge, Move, NewUnit, Op, Rename, Set, Split, SplitPart
+from .plan import dump_plan
 
 _EN = (
     "Platform",
@@ -345,3 +349,18 @@ def history(
             ops=tuple(ops),
             title=f"Reorganization {number}",
         )
+
+
+def write_plans(changesets: Iterator[ChangeSet], folder: str | Path, fmt: str = "yaml") -> int:
+    """Write each change set as a plan file (`NNNN-ID.yaml` or `.json`); returns the count."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for number, changeset in enumerate(changesets):
+        path = target / f"{number:04d}-{changeset.id}.{fmt}"
+        if fmt == "json":
+            path.write_bytes(orjson.dumps(changeset.content(), option=orjson.OPT_INDENT_2))
+        else:
+            path.write_text(dump_plan(changeset), encoding="utf-8")
+        count += 1
+    return count
