@@ -277,7 +277,7 @@ def _reorg_op(world: _World, kind: str) -> Op | None:
             return None
         parent = world.parent[source]
         assert parent is not None
-        siblings = [s for s in world.kids[parent] if s != source]
+        siblings = sorted(s for s in world.kids[parent] if s != source)
         if not siblings:
             return None
         into = siblings[rng.randrange(len(siblings))]
