@@ -117,9 +117,20 @@ class Columns:
         in_effect = self.alive[:position] & (self.next[:position] >= position)
         return np.flatnonzero(in_effect).astype(np.int64)
 
-    def touched(self, start: int, end: int) -> list[str]:
-        """Ids of units with a version between two positions."""
-        return [self.ids[u] for u in np.unique(self.uid[start:end]).tolist()]
+    def slots(self, position: int) -> Ints:
+        """For each unit (by interned id), the position of its version in effect, else -1."""
+        where = self.active(position)
+        slot = np.full(len(self.ids), -1, np.int64)
+        slot[self.uid[where]] = where
+        return slot
+
+    def changed(self, first: int, second: int) -> tuple[list[str], Ints, Ints]:
+        """Units whose version in effect differs between two positions, with both versions."""
+        low, high = min(first, second), max(first, second)
+        units = np.unique(self.uid[low:high])
+        before, after = self.slots(first)[units], self.slots(second)[units]
+        differ = before != after
+        return [self.ids[u] for u in units[differ].tolist()], before[differ], after[differ]
 
     def subtree(self, root: str, position: int) -> Ints:
         """Positions of the versions in effect at `position` in `root`'s subtree, level by level."""

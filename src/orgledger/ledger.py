@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -186,11 +186,7 @@ class Ledger:
                 (position, ActiveUnits(timeline.columns, timeline.versions, position).values())
                 for position in (*range(every, total, every), total)
             ]
-        total = len(self.timeline.versions) + len(staged.derived.versions)
-        every = max(CHECKPOINT_EVERY, len(self.timeline.forest.units))
-        if total - self.store.last_checkpoint() < every:
-            return []
-        return [(total, staged.head.values())]
+        return staged.checkpoints
 
     def preview(self, *plans: PlanLike) -> list[Preview]:
         """What the change sets would do, without writing anything."""
@@ -305,6 +301,9 @@ class Ledger:
         outcomes: list[Outcome] = []
         previews: list[Preview] = []
         problems: list[Problem] = []
+        checkpoints: list[tuple[int, Iterable[Unit]]] = []
+        position = len(self.timeline.versions)
+        last = position if dry_run else self.store.last_checkpoint()
         for record in records:
             outcome = run(forest, record.changeset, record.seq, progress)
             if isinstance(outcome, list):
@@ -321,8 +320,12 @@ class Ledger:
                 )
             )
             outcomes.append(outcome)
+            position += len(outcome.versions)
             if not in_place:
                 forest.commit()
+                if position - last >= max(CHECKPOINT_EVERY, len(forest.units)):
+                    checkpoints.append((position, list(forest.units.values())))
+                    last = position
         if problems:
             raise PlanError(problems)
         derived = Derived(
@@ -330,7 +333,11 @@ class Ledger:
             [e for o in outcomes for e in o.edges],
             {o.seq: o.magnitude for o in outcomes},
         )
-        return _Staged(records, derived, in_place, outcomes, previews, None, forest=forest)
+        staged = _Staged(records, derived, in_place, outcomes, previews, None, forest=forest)
+        if in_place and position - last >= max(CHECKPOINT_EVERY, len(forest.units)):
+            checkpoints.append((position, staged.head.values()))
+        staged.checkpoints.extend(checkpoints)
+        return staged
 
     def _stage_rebuild(self, records: list[Record], progress: Progress | None) -> _Staged:
         """Replay the whole log with the new change sets in their places."""
@@ -439,16 +446,14 @@ class Ledger:
     def diff(self, start: date, end: date, *, known_at: datetime | None = None) -> Diff:
         """What changed between the structures of two dates."""
         timeline = self._timeline(known_at)
-        p1, p2 = timeline.position(start), timeline.position(end)
-        ids = timeline.touched(min(p1, p2), max(p1, p2))
-        return compare(
-            ids,
-            lambda u: timeline.state(u, p1),
-            lambda u: timeline.state(u, p2),
-            start,
-            end,
-            [r.id for r in timeline.changesets_between(start, end)],
+        ids, first, second = timeline.columns.changed(
+            timeline.position(start), timeline.position(end)
         )
+        versions = timeline.versions
+        before = {u: versions[p].unit for u, p in zip(ids, first.tolist(), strict=True) if p >= 0}
+        after = {u: versions[p].unit for u, p in zip(ids, second.tolist(), strict=True) if p >= 0}
+        changesets = [r.id for r in timeline.changesets_between(start, end)]
+        return compare(ids, before.get, after.get, start, end, changesets)
 
     def lineage(self, unit: str, *, known_at: datetime | None = None) -> Lineage:
         """Where the unit's content came from and went (every edge reachable)."""
@@ -515,6 +520,8 @@ class _Staged:
     """Appending: the forest the change sets were replayed on (overlay pending if in place)."""
     timeline: Timeline | None = None
     """Rebuilding: the new timeline."""
+    checkpoints: list[tuple[int, Iterable[Unit]]] = field(default_factory=list)
+    """Appending: whole states to store, by position."""
 
     @property
     def head(self) -> dict[str, Unit]:

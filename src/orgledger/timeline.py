@@ -127,10 +127,6 @@ class Timeline:
     def snapshot(self, day: date) -> Snapshot:
         return Snapshot(day, ActiveUnits(self.columns, self.versions, self.position(day)))
 
-    def touched(self, start: int, end: int) -> list[str]:
-        """Ids of units with a version between two positions."""
-        return self.columns.touched(start, end)
-
     def unit_positions(self, unit_id: str) -> list[int]:
         """Positions of the unit's versions."""
         number = self.columns.index.get(unit_id)
