@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -110,7 +111,7 @@ class Columns:
 
     def position(self, ordinal: int) -> int:
         """How many versions take effect on or before the day `ordinal`."""
-        return int(np.searchsorted(self.day[: self.size], ordinal, side="right"))
+        return int(np.searchsorted(self.day[: self.size], np.int32(ordinal), side="right"))
 
     def active(self, position: int) -> Ints:
         """Positions of the versions in effect after the first `position` versions."""
@@ -138,9 +139,12 @@ class Columns:
         if start is None or not self.alive[start]:
             return np.empty(0, np.int64)
         found = [np.array([start], np.int64)]
+        under = self.under
         frontier = [self.index[root]]
         while frontier:
-            candidates = np.fromiter((p for u in frontier for p in self.under[u]), np.int64)
+            candidates = np.fromiter(
+                chain.from_iterable(map(under.__getitem__, frontier)), np.int64
+            )
             if not len(candidates):
                 break
             candidates = candidates[candidates < position]
