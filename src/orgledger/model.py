@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 Scalar: TypeAlias = str | int | float | bool
 Json: TypeAlias = Any
@@ -26,16 +26,19 @@ def frozen_map(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType({k: values[k] for k in sorted(values)})
 
 
-@dataclass(frozen=True, slots=True, eq=True)
-class Unit:
-    """One organizational unit as it stands on some date."""
+class Unit(NamedTuple):
+    """One organizational unit as it stands on some date.
+
+    A named tuple rather than a frozen dataclass: ledgers hold millions of these,
+    and a tuple is built several times faster.
+    """
 
     id: str
     parent: str | None
     kind: str
     names: Mapping[str, str]
     abbr: str | None = None
-    attrs: Mapping[str, Scalar] = field(default_factory=lambda: _EMPTY)
+    attrs: Mapping[str, Scalar] = _EMPTY
 
     def name(self, lang: str | None = None) -> str:
         """The name in `lang`, else English, else the first name, else the id."""
@@ -83,12 +86,12 @@ class Unit:
         """The unit from `state()`'s form, whose maps are already sorted."""
         names, attrs = state["names"], state.get("attrs")
         return cls(
-            id=unit_id,
-            parent=state["parent"],
-            kind=state["kind"],
-            names=MappingProxyType(names) if names else _EMPTY,
-            abbr=state.get("abbr"),
-            attrs=MappingProxyType(attrs) if attrs else _EMPTY,
+            unit_id,
+            state["parent"],
+            state["kind"],
+            MappingProxyType(names) if names else _EMPTY,
+            state.get("abbr"),
+            MappingProxyType(attrs) if attrs else _EMPTY,
         )
 
 
@@ -125,12 +128,16 @@ class Snapshot:
 
     def walk(self, root: str | None = None, depth: int | None = None) -> Iterator[tuple[Unit, int]]:
         """Units in pre-order with their depth below the start, children sorted by id."""
+        units, children = self.units, self._children
         stack = [(uid, 0) for uid in reversed(self.roots() if root is None else (root,))]
+        pop, push = stack.pop, stack.extend
         while stack:
-            uid, level = stack.pop()
-            yield self.units[uid], level
-            if depth is None or level < depth:
-                stack.extend((child, level + 1) for child in reversed(self.children(uid)))
+            uid, level = pop()
+            yield units[uid], level
+            kids = children.get(uid)
+            if kids and (depth is None or level < depth):
+                below = level + 1
+                push([(kid, below) for kid in reversed(kids)])
 
     def table(self, root: str | None = None) -> tuple[list[str], list[str | None]]:
         """Ids and parents of every unit (or of `root`'s subtree), as two parallel lists."""
@@ -159,7 +166,15 @@ class Snapshot:
         return {
             "at": self.at.isoformat(),
             "units": [
-                {"id": unit.id, **unit.state(), "depth": level}
+                {
+                    "id": unit.id,
+                    "parent": unit.parent,
+                    "kind": unit.kind,
+                    "names": unit.names.copy(),  # type: ignore[attr-defined]
+                    "abbr": unit.abbr,
+                    "attrs": unit.attrs.copy(),  # type: ignore[attr-defined]
+                    "depth": level,
+                }
                 for unit, level in self.walk(root, depth)
             ],
         }

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from .changeset import Record, timestamp
 from .errors import LedgerExistsError, LedgerMissingError, OrgLedgerError, StoreError
 from .forest import Version
-from .model import Edge, Unit
+from .model import Edge, Unit, frozen_map
 
 DEFAULT_DB = "orgledger.db"
 meta = sa.MetaData()
@@ -475,11 +476,18 @@ def _pack(units: Iterable[Unit]) -> bytes:
 
 
 def _unpack(blob: bytes) -> dict[str, Unit]:
-    # Names and attrs were packed from frozen (sorted) maps, so they need no sorting again.
+    # Names and attrs were packed from frozen (sorted) maps: wrap them, do not sort again.
+    proxy, empty, make = MappingProxyType, frozen_map(None), Unit._make
     return {
-        row[0]: Unit.from_state(
-            row[0],
-            {"parent": row[1], "kind": row[2], "names": row[3], "abbr": row[4], "attrs": row[5]},
+        row[0]: make(
+            (
+                row[0],
+                row[1],
+                row[2],
+                proxy(row[3]) if row[3] else empty,
+                row[4],
+                proxy(row[5]) if row[5] else empty,
+            )
         )
         for row in orjson.loads(zlib.decompress(blob))
     }
