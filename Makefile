@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench bench-smoke bench-scaling clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +25,16 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/pytest
 
+# Benchmarks print ratios against baselines measured in the same run; they never
+# decide whether the tests pass. Results go to benchmarks/results/.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks.run --smoke
+
+bench-scaling: $(STAMP)
+	$(BIN)/python -m benchmarks.scaling
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist benchmarks/.cache
