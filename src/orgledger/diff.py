@@ -70,9 +70,10 @@ def compare(
         elif old is not None and new is not None:
             if old.parent != new.parent:
                 moved.append((unit_id, old.parent, new.parent))
-            if dict(old.names) != dict(new.names):
+            if old.names != new.names:
                 renamed.append((unit_id, dict(old.names), dict(new.names)))
-            changed += _fields(old, new)
+            if old.kind != new.kind or old.abbr != new.abbr or old.attrs is not new.attrs:
+                changed += _fields(old, new)
             if old == new:
                 continue
         units[unit_id] = (old, new)

@@ -23,6 +23,8 @@ def frozen_map(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """A read-only copy, with keys sorted so that equal maps print alike."""
     if not values:
         return _EMPTY
+    if isinstance(values, MappingProxyType):
+        return values  # every read-only map here is made sorted, so it can be shared
     return MappingProxyType({k: values[k] for k in sorted(values)})
 
 
