@@ -147,8 +147,9 @@ class Columns:
             )
             if not len(candidates):
                 break
-            candidates = candidates[candidates < position]
-            level = candidates[self.alive[candidates] & (self.next[candidates] >= position)]
+            keep = (candidates < position) & self.alive[candidates]
+            keep &= self.next[candidates] >= position
+            level = candidates[keep]
             found.append(level)
             frontier = self.uid[level].tolist()
         return np.concatenate(found)
