@@ -173,15 +173,10 @@ class Ledger:
         return staged.records
 
     def _checkpoints(self, staged: _Staged) -> list[tuple[int, Iterable[Unit]]]:
-        """Whole states to store with a write, so cold reads replay little.
-
-        One whenever the versions since the last one outnumber the active units
-        (and at least CHECKPOINT_EVERY): the stored states stay a bounded multiple
-        of the history's size.
-        """
+        """Whole states to store with a write, so cold reads replay little (see `_spacing`)."""
         if staged.timeline is not None:
             timeline = staged.timeline
-            total, every = len(timeline.versions), max(CHECKPOINT_EVERY, len(timeline.forest.units))
+            total, every = len(timeline.versions), _spacing(len(timeline.forest.units))
             return [
                 (position, ActiveUnits(timeline.columns, timeline.versions, position).values())
                 for position in (*range(every, total, every), total)
@@ -323,7 +318,7 @@ class Ledger:
             position += len(outcome.versions)
             if not in_place:
                 forest.commit()
-                if position - last >= max(CHECKPOINT_EVERY, len(forest.units)):
+                if position - last >= _spacing(len(forest.units)):
                     checkpoints.append((position, list(forest.units.values())))
                     last = position
         if problems:
@@ -534,6 +529,15 @@ class _Staged:
             else:
                 units[unit_id] = unit
         return units
+
+
+def _spacing(units: int) -> int:
+    """Versions between checkpoints: a cold read replays at most this many after one.
+
+    Half the active units keeps that replay cheaper than decoding the checkpoint,
+    while the stored states stay within a small multiple of the history's size.
+    """
+    return max(CHECKPOINT_EVERY, units // 2)
 
 
 def _where(problem: Problem) -> str:

@@ -354,7 +354,12 @@ class Store:
                 )
                 .order_by(versions_t.c.pos)
             )
-            for unit_id, state in tail:
+            # Newest first: only each unit's last version counts, so decode just that one.
+            seen: set[str] = set()
+            for unit_id, state in reversed(tail.all()):
+                if unit_id in seen:
+                    continue
+                seen.add(unit_id)
                 if state is None:
                     units.pop(unit_id, None)
                 else:
