@@ -127,11 +127,6 @@ class Timeline:
     def snapshot(self, day: date) -> Snapshot:
         return Snapshot(day, ActiveUnits(self.columns, self.versions, self.position(day)))
 
-    def unit_positions(self, unit_id: str) -> list[int]:
-        """Positions of the unit's versions."""
-        number = self.columns.index.get(unit_id)
-        return [] if number is None else self.columns.history[number]
-
     def span(self, unit_id: str) -> Lifespan | None:
         return self.forest.spans.get(unit_id)
 
