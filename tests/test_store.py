@@ -200,3 +200,22 @@ def test_synth_writes_plan_files_that_apply(tmp_path: Path, cli: Callable[..., A
     assert len(files) == 6
     with Ledger.init(tmp_path / "p.db") as ledger:
         assert len(ledger.apply(*files)) == 6
+
+
+def test_subtrees_agree_whether_walked_or_indexed(tmp_path: Path) -> None:
+    """The first subtree query of a date walks versions; repeated ones use an index."""
+    path = tmp_path / "synth.db"
+    with Ledger.init(path) as ledger:
+        ledger.apply(*history(units=200, years=4, changesets=15, seed=9, ops_per_changeset=12))
+    days = sorted({r.effective for r in Ledger.open(path).records})
+    with Ledger.open(path) as warm:
+        warm.timeline  # noqa: B018 - load the index, as a long-running process has it
+        for day in days[::3]:
+            with Ledger.open(path) as cold:
+                reference = cold.at(day)  # a plain mapping, walked in Python
+            roots = [unit.id for unit, level in reference.walk() if level in (0, 2)][:6]
+            for root in roots:
+                expected = sorted(zip(*reference.table(root), strict=True))
+                for _ in range(3):
+                    got = sorted(zip(*warm.at(day).table(root), strict=True))
+                    assert got == expected, (day, root)

@@ -40,6 +40,9 @@ class Columns:
         self.under: list[list[int]] = []
         """Positions of the versions that put a unit under each unit, by interned id."""
         self._names: npt.NDArray[np.object_] | None = None
+        self._asked: dict[int, int] = {}
+        self._indexes: dict[int, tuple[Ints, Ints]] = {}
+        """Children indexes of dates asked about repeatedly (see `subtree`)."""
 
     def intern(self, unit_id: str) -> int:
         number = self.index.get(unit_id)
@@ -134,25 +137,64 @@ class Columns:
         return [self.ids[u] for u in units[differ].tolist()], before[differ], after[differ]
 
     def subtree(self, root: str, position: int) -> Ints:
-        """Positions of the versions in effect at `position` in `root`'s subtree, level by level."""
+        """Positions of the versions in effect at `position` in `root`'s subtree, level by level.
+
+        The first question about a date walks the versions that ever sat under each
+        level's units; a date asked about again gets a children index of its own
+        (a few are kept), so expanding one chart level after another stays cheap.
+        """
         start = self.latest(root, position)
         if start is None or not self.alive[start]:
             return np.empty(0, np.int64)
+        index = self._children_index(position)
         found = [np.array([start], np.int64)]
-        under = self.under
-        frontier = [self.index[root]]
-        while frontier:
-            candidates = np.fromiter(
-                chain.from_iterable(map(under.__getitem__, frontier)), np.int64
-            )
-            if not len(candidates):
+        if index is None:
+            under = self.under
+            frontier = [self.index[root]]
+            while frontier:
+                candidates = np.fromiter(
+                    chain.from_iterable(map(under.__getitem__, frontier)), np.int64
+                )
+                keep = (candidates < position) & self.alive[candidates]
+                keep &= self.next[candidates] >= position
+                level = candidates[keep]
+                found.append(level)
+                frontier = self.uid[level].tolist()
+            return np.concatenate(found)
+        order, starts = index
+        units = np.array([self.index[root]], np.int64)
+        while len(units):
+            low, high = starts[units], starts[units + 1]
+            sizes = high - low
+            total = int(sizes.sum())
+            if not total:
                 break
-            keep = (candidates < position) & self.alive[candidates]
-            keep &= self.next[candidates] >= position
-            level = candidates[keep]
+            ends = np.cumsum(sizes)
+            level = order[np.repeat(low - ends + sizes, sizes) + np.arange(total)]
             found.append(level)
-            frontier = self.uid[level].tolist()
+            units = self.uid[level].astype(np.int64)
         return np.concatenate(found)
+
+    def _children_index(self, position: int) -> tuple[Ints, Ints] | None:
+        """Children (as version positions) grouped by parent, for a date asked about twice."""
+        if position in self._indexes:
+            return self._indexes[position]
+        self._asked[position] = self._asked.get(position, 0) + 1
+        if self._asked[position] < 2:
+            if len(self._asked) > 64:
+                self._asked.clear()
+            return None
+        where = self.active(position)
+        parents = self.parent[where].astype(np.int64)
+        rooted = parents >= 0
+        where, parents = where[rooted], parents[rooted]
+        order = where[np.argsort(parents, kind="stable")]
+        starts = np.zeros(len(self.ids) + 1, np.int64)
+        np.cumsum(np.bincount(parents, minlength=len(self.ids)), out=starts[1:])
+        if len(self._indexes) >= 4:
+            self._indexes.pop(next(iter(self._indexes)))
+        self._indexes[position] = (order, starts)
+        return order, starts
 
     def latest(self, unit_id: str, position: int) -> int | None:
         """Position of the unit's last version before `position`, if any."""
