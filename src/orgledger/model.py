@@ -142,7 +142,10 @@ class Snapshot:
                 push([(kid, below) for kid in reversed(kids)])
 
     def table(self, root: str | None = None) -> tuple[list[str], list[str | None]]:
-        """Ids and parents of every unit (or of `root`'s subtree), as two parallel lists."""
+        """Ids and parents of every unit (or of `root`'s subtree), as two parallel lists.
+
+        Raises KeyError if `root` is not in the snapshot.
+        """
         fast = getattr(self.units, "table", None)
         if fast is not None:
             return fast(root)  # type: ignore[no-any-return]
