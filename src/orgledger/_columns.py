@@ -260,9 +260,12 @@ class ActiveUnits(Mapping[str, Unit]):
 
     def table(self, root: str | None = None) -> tuple[list[str], list[str | None]]:
         """Ids and parents of every unit in effect, or of `root`'s subtree."""
-        if root is not None and root not in self:
-            raise KeyError(root)
-        where = self._where if root is None else self._columns.subtree(root, self._position)
+        if root is None:
+            where = self._where
+        else:
+            where = self._columns.subtree(root, self._position)
+            if not len(where):
+                raise KeyError(root)
         names = self._columns.names()
         ids: list[str] = names[self._columns.uid[where]].tolist()
         parents: list[str | None] = names[self._columns.parent[where]].tolist()
