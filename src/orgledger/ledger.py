@@ -473,7 +473,8 @@ class Ledger:
         """Recompute the hash chain and every derived row from the log."""
         findings: list[str] = []
         prev = ""
-        for number, record in enumerate(self.store.records(), start=1):
+        records = self.store.records()
+        for number, record in enumerate(records, start=1):
             label = f"change set {record.seq} ('{record.id}')"
             if record.seq != number:
                 findings.append(f"{label}: sequence number {record.seq}, expected {number}")
@@ -489,7 +490,6 @@ class Ledger:
             ):
                 findings.append(f"{label}: hash does not match its content and time")
             prev = record.hash
-        records = self.store.records()
         try:
             expected = Timeline.replay(active(records))
         except PlanError as exc:
