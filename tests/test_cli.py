@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
-from orgledger import __version__
+from orgledger import Ledger, __version__
 
 Cli = Callable[..., Result]
 Write = Callable[[str, str], str]
@@ -1119,3 +1119,18 @@ def test_errors_in_a_real_process_have_no_traceback(
     assert "Traceback" not in done.stderr
     assert "Traceback" not in done.stdout
     assert done.stderr.strip()
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(
+    cli: Cli, tencent_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Ledger, "log", broken)
+    result = fails(cli("log", "--db", tencent_db), 1)
+    assert result.stderr.strip() == (
+        "internal error: RuntimeError: disk on fire (this is a bug; "
+        "ORGLEDGER_DEBUG=1 shows where it happened) [internal]"
+    )
+    assert "Traceback" not in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,16 @@ class _Group(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("interrupted; nothing was written", err=True)
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            # The command line's own exits and usage errors pass through untouched.
+            if type(exc).__module__.startswith("typer") or os.environ.get("ORGLEDGER_DEBUG"):
+                raise
+            typer.echo(
+                f"internal error: {type(exc).__name__}: {exc} (this is a bug; "
+                "ORGLEDGER_DEBUG=1 shows where it happened) [internal]",
+                err=True,
+            )
             raise typer.Exit(1) from None
 
 
