@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from orgledger import Ledger
+from orgledger import Ledger, Unit
 from orgledger import ledger as ledger_module
 from orgledger.store import MIGRATIONS, Store, migrations_t
 from orgledger.synth import history
@@ -22,6 +22,15 @@ from orgledger.synth import history
 def _dates(ledger: Ledger) -> list[date]:
     days = sorted({r.effective for r in ledger.records})
     return [d + timedelta(days=k) for d in days for k in (-1, 0)]
+
+
+def _cold_reads_match(path: Path, warm: dict[date, dict[str, Unit]]) -> None:
+    """Each date read cold (checkpoint plus versions) equals the loaded timeline's answer."""
+    for day, units in warm.items():
+        with Ledger.open(path) as cold:
+            assert dict(cold.at(day).units) == units, day
+    with Ledger.open(path) as ledger:
+        assert ledger.verify().ok
 
 
 @pytest.fixture
@@ -37,11 +46,7 @@ def test_cold_reads_from_checkpoints_equal_the_full_timeline(tmp_path: Path) -> 
             ledger.apply(changeset)
         warm = {day: dict(ledger.at(day).units) for day in _dates(ledger)}
     assert Store.open(path).checkpoints(), "the history is long enough to leave checkpoints"
-    for day, units in warm.items():
-        with Ledger.open(path) as cold:
-            assert dict(cold.at(day).units) == units, day
-    with Ledger.open(path) as ledger:
-        assert ledger.verify().ok
+    _cold_reads_match(path, warm)
 
 
 @pytest.mark.usefixtures("small_checkpoints")
@@ -68,11 +73,7 @@ def test_a_back_dated_change_set_writes_checkpoints_for_the_new_history(tmp_path
         )
         assert Store.open(path).derivation() == before + 1
         warm = {day: dict(ledger.at(day).units) for day in _dates(ledger)}
-    for day, units in warm.items():
-        with Ledger.open(path) as cold:
-            assert dict(cold.at(day).units) == units, day
-    with Ledger.open(path) as ledger:
-        assert ledger.verify().ok
+    _cold_reads_match(path, warm)
 
 
 @pytest.mark.usefixtures("small_checkpoints")
