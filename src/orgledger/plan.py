@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -276,18 +276,4 @@ def dump_plan(changeset: ChangeSet) -> str:
     return yaml.dump(changeset.content(), Dumper=dumper, allow_unicode=True, sort_keys=False)
 
 
-def read_plans(paths: Sequence[str | Path]) -> list[ChangeSet]:
-    """Read several plan files, reporting the problems of all of them together."""
-    changesets: list[ChangeSet] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            changesets.append(read_plan(path))
-        except PlanError as exc:
-            problems += exc.problems
-    if problems:
-        raise PlanError(problems)
-    return changesets
-
-
-__all__ = ["Lines", "dump_plan", "from_mapping", "parse_plan", "read_plan", "read_plans"]
+__all__ = ["Lines", "dump_plan", "from_mapping", "parse_plan", "read_plan"]
