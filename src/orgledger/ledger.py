@@ -366,13 +366,15 @@ class Ledger:
                 continue
             start, end = timeline.ranges[record.id]
             ids = {v.unit_id for v in timeline.versions[start:end]}
+            before = {u: timeline.state(u, start) for u in ids}
+            after = {u: timeline.state(u, end) for u in ids}
             previews.append(
                 Preview(
                     record.changeset,
                     compare(
                         ids,
-                        lambda u, s=start: timeline.state(u, s),  # type: ignore[misc]
-                        lambda u, e=end: timeline.state(u, e),  # type: ignore[misc]
+                        before.get,
+                        after.get,
                         record.effective,
                         record.effective,
                         [record.id],
