@@ -16,6 +16,7 @@ import pytest
 from typer.testing import Result
 
 from orgledger import Ledger, __version__
+from orgledger.demo import example_plans
 
 Cli = Callable[..., Result]
 Write = Callable[[str, str], str]
@@ -491,7 +492,7 @@ def test_show_json_has_the_documented_shape_in_pre_order(cli: Cli, tencent_db: s
     data = as_json(cli("show", "--at", "2018-09-30", "--format", "json", "--db", tencent_db))
     assert set(data) == {"at", "units"}
     assert data["at"] == "2018-09-30"
-    keys = {"id", "parent", "kind", "names", "abbr", "attrs", "depth"}
+    keys = {"id", "parent", "kind", "names", "abbr", "attrs", "links", "depth"}
     for unit in data["units"]:
         assert set(unit) == keys
     by_id = {u["id"]: u for u in data["units"]}
@@ -504,6 +505,7 @@ def test_show_json_has_the_documented_shape_in_pre_order(cli: Cli, tencent_db: s
         "names": {"en": "Cloud and Smart Industries Group", "zh": "云与智慧产业事业群"},
         "abbr": "CSIG",
         "attrs": {"focus": "to_b", "head": "汤道生"},
+        "links": [],
         "depth": 1,
     }
     assert by_id["tencent-cloud"]["depth"] == 2
@@ -779,8 +781,12 @@ def test_diff_json_of_the_930_restructure(cli: Cli, tencent_db: str) -> None:
     [
         ("2018-09-30", "2018-10-01", []),
         ("2018-09-30", "2018-09-30", []),
-        ("2015-04-01", "2018-09-30", ["tencent-2018-09-30"]),
-        ("2015-03-31", "2018-09-30", ["tencent-2015-04-01", "tencent-2018-09-30"]),
+        ("2016-01-01", "2018-09-30", ["tencent-2018-09-30"]),
+        (
+            "2015-03-31",
+            "2018-09-30",
+            ["tencent-2015-04-01", "tencent-2016-01-01-segments", "tencent-2018-09-30"],
+        ),
     ],
 )
 def test_diff_lists_change_sets_after_the_first_date_up_to_the_second(
@@ -935,10 +941,13 @@ def test_log_json_lists_change_sets_in_effective_order(cli: Cli, tencent_db: str
         "tencent-2013-01-28",
         "tencent-2014-05-06",
         "tencent-2015-04-01",
+        "tencent-2016-01-01-segments",
         "tencent-2018-09-30",
+        "tencent-2019-01-01-fbs",
     ]
+    keys = {"id", "title", "effective", "recorded_at", "ops", "magnitude", "largest_since"}
     for entry in entries:
-        assert {"id", "title", "effective", "recorded_at", "ops", "magnitude"} <= set(entry)
+        assert keys <= set(entry)
         assert isinstance(entry["ops"], int)
         assert not isinstance(entry["ops"], bool)
         assert isinstance(entry["magnitude"], int | float)
@@ -1054,13 +1063,16 @@ def test_demo_tells_the_story_and_reuses_its_ledger(cli: Cli, tmp_path: Path) ->
         "change sets in effective order",
         "Social Network Group",
         "Cloud and Smart Industries Group",
+        "is the largest reorganization since tencent-2012-05-18",
+        "+81%",
+        "+10%",
     ):
         assert part in out, part
     assert "built" in out.splitlines()[0]
     order = [out.index(p) for p in ("2018-09-29", "Changes from", "lineage of sng", "effective")]
     assert order == sorted(order)
     before = log_of(cli, path)
-    assert len(before) == 6
+    assert len(before) == len(example_plans())
     second = ok(cli("demo", "--db", path))
     assert "reused" in second.stdout.splitlines()[0]
     assert log_of(cli, path) == before

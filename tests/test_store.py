@@ -105,7 +105,8 @@ def test_an_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
     store = Store.open(path, create=True)
     store.close()
     with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE checkpoints")
+        for table in ("checkpoints", "metric_loads", "metric_values", "scenario_events"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("DROP INDEX IF EXISTS versions_by_day")
         conn.execute("DROP TRIGGER schema_migrations_no_delete")
         conn.execute("DELETE FROM schema_migrations WHERE version > 1")
@@ -116,7 +117,7 @@ def test_an_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     conn.close()
     assert versions == list(range(1, len(MIGRATIONS) + 1))
-    assert {"checkpoints", "versions_by_day"} <= tables
+    assert {"checkpoints", "versions_by_day", "metric_values", "scenario_events"} <= tables
 
 
 @pytest.mark.parametrize(

@@ -186,6 +186,18 @@ class DissolveModel(_OpModel):
     children_to: Slug | None = None
 
 
+class LinkModel(_OpModel):
+    link: Slug
+    to: Slug
+    type: Text = "dotted-line"
+
+
+class UnlinkModel(_OpModel):
+    unlink: Slug
+    to: Slug
+    type: Text | None = None
+
+
 OP_MODELS: dict[str, type[_OpModel]] = {
     "create": CreateModel,
     "rename": RenameModel,
@@ -194,6 +206,8 @@ OP_MODELS: dict[str, type[_OpModel]] = {
     "merge": MergeModel,
     "split": SplitModel,
     "dissolve": DissolveModel,
+    "link": LinkModel,
+    "unlink": UnlinkModel,
 }
 
 

@@ -3,53 +3,36 @@
 from __future__ import annotations
 
 import gc
-import os
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from typer.core import TyperGroup
 
 from . import __version__, demo, render
-from .errors import OrgLedgerError
-from .ledger import Ledger, Preview, parse_timestamp
-from .model import Json
-
-
-class _Group(TyperGroup):
-    """Turns every orgledger error into its lines on stderr and its exit code."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except OrgLedgerError as exc:
-            for line in exc.lines():
-                typer.echo(line, err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted; nothing was written", err=True)
-            raise typer.Exit(1) from None
-        except Exception as exc:
-            # The command line's own exits and usage errors pass through untouched.
-            if type(exc).__module__.startswith("typer") or os.environ.get("ORGLEDGER_DEBUG"):
-                raise
-            typer.echo(
-                f"internal error: {type(exc).__name__}: {exc} (this is a bug; "
-                "ORGLEDGER_DEBUG=1 shows where it happened) [internal]",
-                err=True,
-            )
-            raise typer.Exit(1) from None
-
+from ._cli_numbers import metrics_app, scenario_app, stats
+from ._shell import (
+    At,
+    Db,
+    Fmt,
+    Format,
+    Group,
+    KnownAt,
+    Lang,
+    Plans,
+    ShowFmt,
+    Unit,
+    emit_json,
+    opened,
+    out,
+    parse_date,
+)
+from .ledger import Ledger, Preview
 
 app = typer.Typer(
-    cls=_Group,
+    cls=Group,
     help="orgledger: the system of record for organizational structure over time.",
     no_args_is_help=True,
     add_completion=False,
@@ -58,89 +41,9 @@ app = typer.Typer(
 )
 
 
-class Fmt(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class ShowFmt(StrEnum):
-    text = "text"
-    json = "json"
-    mermaid = "mermaid"
-
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _date(value: str) -> date:
-    try:
-        if not _DATE.fullmatch(value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
-
-
-def _moment(value: str) -> datetime:
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"'{value}' is not an ISO timestamp (e.g. 2026-11-26T15:04:05Z)"
-        ) from None
-
-
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="ORGLEDGER_DB",
-        show_envvar=True,
-        metavar="PATH_OR_URL",
-        help="Ledger: a SQLite path or a database URL [default: ./orgledger.db].",
-    ),
-]
-Format = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
-At = Annotated[
-    date | None,
-    typer.Option("--at", parser=_date, metavar="DATE", help="Date (YYYY-MM-DD) [default: today]."),
-]
-KnownAt = Annotated[
-    datetime | None,
-    typer.Option(
-        "--known-at",
-        parser=_moment,
-        metavar="TIME",
-        help="Answer as the ledger stood at this time (ISO timestamp, UTC if no zone).",
-    ),
-]
-Lang = Annotated[
-    str | None, typer.Option("--lang", metavar="LANG", help="Language of names, e.g. en, zh.")
-]
-Unit = Annotated[str, typer.Argument(metavar="UNIT", help="Unit id, abbreviation or name.")]
-Plans = Annotated[
-    list[str], typer.Argument(metavar="PLAN...", help="Plan files (YAML or JSON; - for stdin).")
-]
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=False)
-
-
-def _json(value: Json) -> None:
-    # orjson: the standard library's encoder is pure Python once it indents.
-    # The bytes go out as they are: decoding and re-encoding megabytes costs time.
-    data = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    typer.echo(data, nl=False)
-
-
-@contextmanager
-def _ledger(db: str | None) -> Iterator[Ledger]:
-    ledger = Ledger.open(db)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(scenario_app, name="scenario")
+app.command()(stats)
 
 
 def _version(value: bool) -> None:
@@ -170,14 +73,18 @@ def init(db: Db = None) -> None:
 
 def _previews(previews: list[Preview], fmt: Fmt, lang: str | None) -> None:
     if fmt is Fmt.json:
-        _json(
+        emit_json(
             [
-                {"id": p.changeset.id, "magnitude": round(p.magnitude, 6), "diff": p.diff.to_json()}
+                {
+                    "id": p.changeset.id,
+                    "magnitude": round(p.magnitude, 6),
+                    "diff": p.diff.to_json(),
+                }
                 for p in previews
             ]
         )
         return
-    console = _out()
+    console = out()
     for preview in previews:
         cs = preview.changeset
         title = f"Change set {cs.id} (effective {cs.effective.isoformat()})"
@@ -188,7 +95,7 @@ def _previews(previews: list[Preview], fmt: Fmt, lang: str | None) -> None:
 @app.command()
 def apply(plans: Plans, db: Db = None) -> None:
     """Validate plans and record them, all or none."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         errors = Console(stderr=True)
         columns = (TextColumn("applying"), BarColumn(), MofNCompleteColumn())
         with Progress(
@@ -212,7 +119,7 @@ def apply(plans: Plans, db: Db = None) -> None:
 @app.command()
 def plan(plans: Plans, db: Db = None, fmt: Format = Fmt.text, lang: Lang = None) -> None:
     """Validate plans against the ledger and show what they would change; write nothing."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         previews = ledger.preview(*plans)
     if not previews and fmt is Fmt.text:
         typer.echo("nothing new: every change set given is recorded already")
@@ -234,27 +141,28 @@ def show(
     fmt: Annotated[ShowFmt, typer.Option("--format", "-f", help="Output format.")] = ShowFmt.text,
 ) -> None:
     """The structure as of a date (the whole forest, or one unit's subtree)."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         snapshot = ledger.at(at, known_at=known_at)
         root = ledger.subtree_check(snapshot, unit) if unit else None
     if fmt is ShowFmt.json:
-        _json(snapshot.to_json(root, depth))
+        emit_json(snapshot.to_json(root, depth))
     elif fmt is ShowFmt.mermaid:
         typer.echo(render.mermaid(snapshot, root, depth, lang), nl=False)
     else:
         title = f"as of {snapshot.at.isoformat()}"
         if known_at is not None:
             title += f", as known at {known_at.astimezone(UTC).isoformat().replace('+00:00', 'Z')}"
-        _out().print(render.tree(snapshot, root, depth, lang, title=title))
+        out().print(render.tree(snapshot, root, depth, lang, title=title))
 
 
 @app.command()
 def diff(
     date1: Annotated[
-        date, typer.Argument(parser=_date, metavar="DATE1", help="From this date (YYYY-MM-DD).")
+        date,
+        typer.Argument(parser=parse_date, metavar="DATE1", help="From this date (YYYY-MM-DD)."),
     ],
     date2: Annotated[
-        date, typer.Argument(parser=_date, metavar="DATE2", help="To this date (YYYY-MM-DD).")
+        date, typer.Argument(parser=parse_date, metavar="DATE2", help="To this date (YYYY-MM-DD).")
     ],
     known_at: KnownAt = None,
     lang: Lang = None,
@@ -262,45 +170,61 @@ def diff(
     fmt: Format = Fmt.text,
 ) -> None:
     """What changed between two dates."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         result = ledger.diff(date1, date2, known_at=known_at)
     if fmt is Fmt.json:
-        _json(result.to_json())
+        emit_json(result.to_json())
     else:
-        _out().print(render.diff_view(result, lang))
+        out().print(render.diff_view(result, lang))
 
 
 @app.command()
 def lineage(unit: Unit, known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None:
     """Where a unit came from and went, through merges, splits and dissolutions."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         result = ledger.lineage(unit, known_at=known_at)
     if fmt is Fmt.json:
-        _json(result.to_json())
+        emit_json(result.to_json())
     else:
-        _out().print(render.lineage_view(result))
+        out().print(render.lineage_view(result))
 
 
 @app.command()
 def history(unit: Unit, known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None:
     """Every change that touched a unit."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         result = ledger.history(unit, known_at=known_at)
     if fmt is Fmt.json:
-        _json(result.to_json())
+        emit_json(result.to_json())
     else:
-        _out().print(render.history_view(result))
+        out().print(render.history_view(result))
 
 
 @app.command()
 def log(known_at: KnownAt = None, db: Db = None, fmt: Format = Fmt.text) -> None:
     """Change sets in effective order, with their magnitudes."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         entries = ledger.log(known_at=known_at)
     if fmt is Fmt.json:
-        _json([e.to_json() for e in entries])
+        emit_json([e.to_json() for e in entries])
     else:
-        _out().print(render.log_view(entries))
+        out().print(render.log_view(entries))
+
+
+@app.command()
+def magnitude(
+    changeset: Annotated[str, typer.Argument(metavar="ID", help="A change set id.")],
+    known_at: KnownAt = None,
+    db: Db = None,
+    fmt: Format = Fmt.text,
+) -> None:
+    """Explain a change set's magnitude: which units counted, and why."""
+    with opened(db) as ledger:
+        found = ledger.magnitude(changeset, known_at=known_at)
+    if fmt is Fmt.json:
+        emit_json(found.to_json())
+    else:
+        out().print(render.magnitude_view(found))
 
 
 @app.command()
@@ -313,23 +237,23 @@ def find(
     fmt: Format = Fmt.text,
 ) -> None:
     """Units whose id, abbreviation or name in any language contains TEXT."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         matches = ledger.find(text, known_at=known_at)
     if fmt is Fmt.json:
-        _json({"query": text, "matches": [m.to_json() for m in matches]})
+        emit_json({"query": text, "matches": [m.to_json() for m in matches]})
     else:
-        _out().print(render.find_view(matches))
+        out().print(render.find_view(matches))
 
 
 @app.command()
 def verify(db: Db = None, fmt: Format = Fmt.text) -> None:
     """Recompute the hash chain and the derived tables; exit 1 if anything differs."""
-    with _ledger(db) as ledger:
+    with opened(db) as ledger:
         report = ledger.verify()
     if fmt is Fmt.json:
-        _json(report.to_json())
+        emit_json(report.to_json())
     elif report.ok:
-        _out().print(render.verify_view(report))
+        out().print(render.verify_view(report))
     for finding in report.findings if fmt is Fmt.text else ():
         typer.echo(f"{finding} [integrity]", err=True)
     if not report.ok:
@@ -387,7 +311,7 @@ def demo_command(
     """Build the Tencent example and tell its story."""
     built = demo.build(db)
     ledger = built.ledger
-    console = _out()
+    console = out()
     try:
         verb = "reused" if built.reused else "built"
         console.print(
@@ -404,9 +328,19 @@ def demo_command(
         for unit in demo.DISSOLVED:
             console.print(render.lineage_view(ledger.lineage(unit)))
         console.print()
-        console.print(render.log_view(ledger.log()))
+        entries = ledger.log()
+        console.print(render.log_view(entries))
+        upgrade = next(e for e in entries if e.record.id == demo.UPGRADE)
         console.print(
-            f"\nExplore it: orgledger show pcg --at 2018-09-30 --lang zh --db {built.path}",
+            f"{upgrade.record.id} (magnitude {upgrade.magnitude:.2f}) is the largest "
+            f"reorganization since {upgrade.largest_since or 'ever'}.\n"
+        )
+        console.print(render.metrics_view(ledger.metrics(demo.CLAIM)))
+        console.print(
+            f"\nExplore it: orgledger show pcg --at 2018-09-30 --lang zh --db {built.path}\n"
+            f"            orgledger magnitude {demo.UPGRADE} --db {built.path}\n"
+            f"            orgledger stats tencent --from 2018-01-01 --to 2018-12-31 --by focus "
+            f"--db {built.path}",
             markup=False,
         )
     finally:

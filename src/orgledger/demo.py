@@ -10,17 +10,30 @@ from pathlib import Path
 
 from .errors import LedgerExistsError, LedgerMissingError
 from .ledger import Ledger
+from .metrics import MetricQuery
+from .periods import parse_period
 from .plan import read_plan
 
 DEMO_DB = "orgledger-demo.db"
 BEFORE, AFTER = date(2018, 9, 29), date(2018, 9, 30)
 DISSOLVED = ("sng", "mig", "omg")
+UPGRADE = "tencent-2018-09-30"
+CLAIM = MetricQuery("revenue", parse_period("2018Q2"), "others", growth=("yoy", "qoq"))
+"""Others grew 81% year on year and 10% quarter on quarter in 2Q2018."""
+
+
+def _folder() -> Path:
+    return Path(str(resources.files("orgledger") / "examples" / "tencent"))
 
 
 def example_plans() -> list[Path]:
     """The Tencent plan files shipped inside the package, in date order."""
-    folder = resources.files("orgledger") / "examples" / "tencent"
-    return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".yaml"))
+    return sorted(item for item in _folder().iterdir() if item.name.endswith(".yaml"))
+
+
+def example_metrics() -> Path:
+    """The Tencent figures (segment revenue, headcount), each with its basis and source."""
+    return _folder() / "metrics.csv"
 
 
 @dataclass(frozen=True)
@@ -38,14 +51,16 @@ def build(db: str | os.PathLike[str] | None = None) -> Built:
         ledger = Ledger.open(path)
     except LedgerMissingError:
         ledger = Ledger.init(path)
-    if not ledger.records:
-        ledger.apply(*plans)
-        return Built(ledger, path, False)
+    fresh = not ledger.records
     recorded = {(r.id, r.digest) for r in ledger.records}
     wanted = {(p.id, p.digest()) for p in plans}
-    if recorded != wanted:
+    if not recorded <= wanted:
         ledger.close()
         raise LedgerExistsError(
             f"{path} holds something other than the demo; give the demo another --db"
         )
-    return Built(ledger, path, True)
+    # A demo built by an earlier version gets the example's newer change sets and figures.
+    ledger.apply(*plans)
+    if not ledger.metric_values():
+        ledger.load_metrics(example_metrics(), "metrics.csv")
+    return Built(ledger, path, not fresh)

@@ -8,7 +8,7 @@ from datetime import date
 
 from .changeset import ChangeSet
 from .model import Json, Scalar, Snapshot, Unit
-from .ops import Create, Dissolve, Move, NewUnit, Op, Rename, Set
+from .ops import AddLink, Create, Dissolve, Move, NewUnit, Op, Rename, Set, Unlink
 
 Getter = Callable[[str], Unit | None]
 
@@ -72,7 +72,12 @@ def compare(
                 moved.append((unit_id, old.parent, new.parent))
             if old.names != new.names:
                 renamed.append((unit_id, dict(old.names), dict(new.names)))
-            if old.kind != new.kind or old.abbr != new.abbr or old.attrs is not new.attrs:
+            if (
+                old.kind != new.kind
+                or old.abbr != new.abbr
+                or old.attrs is not new.attrs
+                or old.links != new.links
+            ):
                 changed += _fields(old, new)
             if old == new:
                 continue
@@ -100,6 +105,15 @@ def _fields(old: Unit, new: Unit) -> list[tuple[str, str, Json, Json]]:
         a, b = old.attrs.get(key), new.attrs.get(key)
         if a != b or type(a) is not type(b):
             found.append((old.id, f"attrs.{key}", a, b))
+    if old.links != new.links:
+        found.append(
+            (
+                old.id,
+                "links",
+                [link.to_json() for link in old.links],
+                [link.to_json() for link in new.links],
+            )
+        )
     return found
 
 
@@ -110,7 +124,8 @@ def plan_between(
 
     Creates come first (parents before children), then moves (ordered so that no
     step makes a cycle; a unit is parked as a root when a swap needs it), then
-    renames and attribute changes, then removals as dissolutions, deepest first.
+    renames and attribute changes, then links ended and added, then removals as
+    dissolutions, deepest first (which also ends the links to what they remove).
     """
     old, new = before.units, after.units
     ops: list[Op] = []
@@ -147,6 +162,14 @@ def plan_between(
                 pending.remove(uid)
     for uid in sorted(u for u in old if u in new and old[u] != new[u]):
         ops += _edits(old[uid], new[uid])
+    for uid in sorted(new):
+        had = old[uid].links if uid in old else ()
+        ops += [
+            Unlink(target=uid, to=k.to, type=k.type)
+            for k in had
+            if k not in new[uid].links and k.to in new
+        ]
+        ops += [AddLink(target=uid, to=k.to, type=k.type) for k in new[uid].links if k not in had]
     removed = [uid for uid in old if uid not in new]
     for uid in sorted(removed, key=lambda u: (-len(before.path(u)), u)):
         ops.append(Dissolve(target=uid))

@@ -54,18 +54,39 @@ class OrgLedgerError(Exception):
         return [f"{self.message} [{self.code}]"]
 
 
-class PlanError(OrgLedgerError):
-    """A plan (one or more change sets) was refused; nothing was written."""
+class RefusedError(OrgLedgerError):
+    """An input was refused for the problems it lists, each located; nothing was written."""
 
-    code = "plan-refused"
+    code = "refused"
+    what = "input"
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         count = len(self.problems)
-        super().__init__(f"plan refused with {count} problem{'s' if count != 1 else ''}")
+        super().__init__(f"{self.what} refused with {count} problem{'s' if count != 1 else ''}")
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+
+class PlanError(RefusedError):
+    """A plan (one or more change sets) was refused; nothing was written."""
+
+    code = "plan-refused"
+    what = "plan"
+
+
+class MetricsError(RefusedError):
+    """A metrics file was refused; nothing was written."""
+
+    code = "metrics-refused"
+    what = "metrics file"
+
+
+class CurrencyError(OrgLedgerError):
+    """Values in different currencies would have been added together or compared."""
+
+    code = "currency-mix"
 
 
 class UnknownUnitError(OrgLedgerError):
@@ -87,6 +108,10 @@ class InactiveUnitError(OrgLedgerError):
 
 class UnknownChangeSetError(OrgLedgerError):
     code = "unknown-changeset"
+
+
+class UnknownMetricError(OrgLedgerError):
+    code = "unknown-metric"
 
 
 class LedgerMissingError(OrgLedgerError):

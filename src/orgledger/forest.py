@@ -61,8 +61,11 @@ class Forest:
     """Lifespans known from elsewhere (later history), only to explain problems."""
     weight_total: float = 0.0
     """The summed weight of the base's units (kept up to date by `commit`)."""
+    linked: dict[str, set[str]] = field(default_factory=dict)
+    """Target -> units that link to it (so that a target's end removes those links)."""
     _units: dict[str, Unit | None] = field(default_factory=dict)
     _kids: dict[str | None, set[str]] = field(default_factory=dict)
+    _linked: dict[str, set[str]] = field(default_factory=dict)
     _spans: dict[str, Lifespan] = field(default_factory=dict)
     versions: list[Version] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
@@ -88,6 +91,12 @@ class Forest:
         if unit_id in self._kids:
             return self._kids[unit_id]
         return self.kids.get(unit_id, set())
+
+    def linkers(self, unit_id: str) -> set[str]:
+        """Active units with a link to `unit_id`."""
+        if unit_id in self._linked:
+            return self._linked[unit_id]
+        return self.linked.get(unit_id, set())
 
     def span(self, unit_id: str) -> Lifespan | None:
         return self._spans.get(unit_id) or self.spans.get(unit_id)
@@ -155,6 +164,21 @@ class Forest:
             self._kids[parent] = set(self.kids.get(parent, set()))
         return self._kids[parent]
 
+    def _set_linked(self, target: str) -> set[str]:
+        if target not in self._linked:
+            self._linked[target] = set(self.linked.get(target, set()))
+        return self._linked[target]
+
+    def _relink(self, old: Unit | None, new: Unit | None) -> None:
+        """Keep the target -> linkers index in step with a unit's links."""
+        before = {link.to for link in old.links} if old is not None else set()
+        after = {link.to for link in new.links} if new is not None else set()
+        unit_id = (new or old).id  # type: ignore[union-attr]
+        for target in before - after:
+            self._set_linked(target).discard(unit_id)
+        for target in after - before:
+            self._set_linked(target).add(unit_id)
+
     def _record(self, unit_id: str, unit: Unit | None) -> None:
         self._units[unit_id] = unit
         self.versions.append(Version(unit_id, self.day, self.seq, self.op, unit))
@@ -166,6 +190,8 @@ class Forest:
             self._spans[unit.id] = Lifespan(self.day)
         elif old.parent != unit.parent:
             self._set_kids(old.parent).discard(unit.id)
+        if unit.links or (old is not None and old.links):
+            self._relink(old, unit)
         self._set_kids(unit.parent).add(unit.id)
         self._record(unit.id, unit)
 
@@ -180,8 +206,16 @@ class Forest:
         self.put(unit.replace(parent=parent))
 
     def end(self, unit_id: str, successors: Mapping[str, float], kind: str) -> None:
-        """End a childless unit, with lineage to `successors` (id -> share)."""
+        """End a childless unit, with lineage to `successors` (id -> share).
+
+        Links from it end with it; links to it are removed from the units that held them.
+        """
         unit = self[unit_id]
+        for source in sorted(self.linkers(unit_id)):
+            holder = self[source]
+            self.put(holder.replace(links=tuple(k for k in holder.links if k.to != unit_id)))
+        if unit.links:
+            self._relink(unit, None)
         for dst, share in successors.items():
             self.edges.append(Edge(unit_id, dst, self.day, self.changeset, kind, share))
         if unit.parent is not None:
@@ -205,7 +239,7 @@ class Forest:
         self.rollback()
 
     def rollback(self) -> None:
-        self._units, self._kids, self._spans = {}, {}, {}
+        self._units, self._kids, self._spans, self._linked = {}, {}, {}, {}
         self.versions, self.edges, self._departures = [], [], {}
 
     def overlay(self) -> Mapping[str, Unit | None]:
@@ -228,14 +262,25 @@ class Forest:
                 self.kids[parent] = kids
             else:
                 self.kids.pop(parent, None)
+        for target, sources in self._linked.items():
+            if sources:
+                self.linked[target] = sources
+            else:
+                self.linked.pop(target, None)
         self.spans.update(self._spans)
         self._units, self._kids, self._spans, self._departures = {}, {}, {}, {}
+        self._linked = {}
 
     @classmethod
     def of(cls, units: Mapping[str, Unit], spans: Mapping[str, Lifespan]) -> Forest:
         """A forest whose base is a copy of `units` (for one-off checks)."""
         kids: dict[str | None, set[str]] = {}
+        linked: dict[str, set[str]] = {}
         for unit in units.values():
             kids.setdefault(unit.parent, set()).add(unit.id)
+            for link in unit.links:
+                linked.setdefault(link.to, set()).add(unit.id)
         total = sum(unit.weight for unit in units.values())
-        return cls(units=dict(units), kids=kids, spans=dict(spans), weight_total=total)
+        return cls(
+            units=dict(units), kids=kids, spans=dict(spans), weight_total=total, linked=linked
+        )

@@ -74,7 +74,7 @@ def history(timeline: Timeline, unit_id: str) -> History:
             out = timeline.lineage.outgoing.get(unit_id, [])
             successors: list[Json] = [{"to": e.dst, "share": round(e.share, 12)} for e in out]
             event(position, "ended", how=out[0].kind if out else "dissolve", successors=successors)
-        else:
+        elif old is not None:
             day = versions[position].day
             diff = compare([unit_id], {unit_id: old}.get, {unit_id: new}.get, day, day)
             for _, a, b in diff.moved:
@@ -82,7 +82,14 @@ def history(timeline: Timeline, unit_id: str) -> History:
             for _, a_names, b_names in diff.renamed:
                 event(position, "renamed", **{"from": a_names, "to": b_names})
             for _, name, a, b in diff.changed:
-                event(position, "changed", field=name, **{"from": a, "to": b})
+                if name != "links":
+                    event(position, "changed", field=name, **{"from": a, "to": b})
+            for link in old.links:
+                if link not in new.links:
+                    event(position, "unlinked", to=link.to, type=link.type)
+            for link in new.links:
+                if link not in old.links:
+                    event(position, "linked", to=link.to, type=link.type)
 
     for position in columns.under[number]:
         child = versions[position].unit_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,14 +12,20 @@ from typing import Any
 from ._columns import ActiveUnits
 from .changeset import ChangeSet, Record, chain_hash, sha256, timestamp
 from .diff import Diff, compare
-from .errors import InactiveUnitError, PlanError, Problem
+from .errors import InactiveUnitError, PlanError, Problem, UnknownMetricError
 from .forest import Forest
 from .history import History, history
 from .lineage import Lineage
 from .lookup import Match, Vocabulary
+from .magnitude import Explanation, explain, largest_since
+from .metrics import MetricQuery, MetricTable, MetricValue, check_rows, current, read_metrics
 from .model import Json, Snapshot, Unit
-from .plan import from_mapping, read_plan
+from .plan import from_mapping, parse_plan, read_plan, read_plan_text
 from .replay import Outcome, Progress, run
+from .scenarios import Outcome as ScenarioOutcome
+from .scenarios import Scenario, ScenarioError, check_name, simulate, stored_plan
+from .scenarios import replay as replay_scenarios
+from .stats import Stats, measure
 from .store import Derived, Store
 from .timeline import BrokenHistory, Timeline
 
@@ -40,6 +46,8 @@ class Preview:
 class LogEntry:
     record: Record
     magnitude: float
+    largest_since: str | None = None
+    """The latest earlier change set at least as large (None: the largest so far)."""
 
     def to_json(self) -> dict[str, Json]:
         r = self.record
@@ -50,6 +58,7 @@ class LogEntry:
             "recorded_at": timestamp(r.recorded_at),
             "ops": r.ops,
             "magnitude": round(self.magnitude, 6),
+            "largest_since": self.largest_since,
             "seq": r.seq,
             "supersedes": r.supersedes,
         }
@@ -465,11 +474,150 @@ class Ledger:
     def log(self, *, known_at: datetime | None = None) -> list[LogEntry]:
         """Change sets in force, in effective order (same date: in recording order)."""
         timeline = self._timeline(known_at)
-        return [LogEntry(r, timeline.magnitudes.get(r.id, 0.0)) for r in timeline.records]
+        values = [timeline.magnitudes.get(r.id, 0.0) for r in timeline.records]
+        since = largest_since([r.id for r in timeline.records], values)
+        return [
+            LogEntry(r, value, previous)
+            for r, value, previous in zip(timeline.records, values, since, strict=True)
+        ]
+
+    def magnitude(self, changeset: str, *, known_at: datetime | None = None) -> Explanation:
+        """A change set's magnitude, with every unit that counted and why."""
+        return explain(self._timeline(known_at), changeset)
 
     def find(self, text: str, *, known_at: datetime | None = None) -> list[Match]:
         """Units whose id, abbreviation or any name contains `text`."""
         return self.vocabulary(known_at).find(text)
+
+    # -- metrics -------------------------------------------------------------------
+
+    def load_metrics(self, path: str | os.PathLike[str], display: str | None = None) -> int:
+        """Check a CSV or JSON metrics file against the ledger and store it whole.
+
+        Returns the number of values stored. Raises MetricsError listing every bad row.
+        """
+        name = display or str(path)
+        rows = read_metrics(path, name)
+        vocabulary = self.vocabulary()
+        values = check_rows(rows, name, vocabulary.resolve, self.timeline.span)
+        self.store.append_metrics(name, values)
+        return len(values)
+
+    def metric_values(
+        self, metric: str | None = None, *, known_at: datetime | None = None
+    ) -> list[MetricValue]:
+        """The values in force (the latest load of each key), as known at `known_at`."""
+        return current(self.store.metric_values(metric), known_at)
+
+    def metrics(self, query: MetricQuery, *, known_at: datetime | None = None) -> MetricTable:
+        """Answer a metric question in the structure of the query's date."""
+        values = self.metric_values(query.metric, known_at=known_at)
+        if not values:
+            known = sorted({v.metric for v in self.metric_values(known_at=known_at)})
+            hint = f" (loaded: {', '.join(known)})" if known else " (none is loaded)"
+            raise UnknownMetricError(f"no values of metric '{query.metric}'{hint}")
+        day = query.structure_date
+        structure = self.at(day, known_at=known_at)
+        if query.unit is not None:
+            query = replace(query, unit=self.resolve(query.unit, day, known_at=known_at))
+        table = query.answer(values, structure, self._timeline(known_at).lineage)
+        names = {r.unit: self._name(r.unit, known_at) for r in table.rows}
+        return replace(table, names=names)
+
+    def _name(self, unit_id: str, known_at: datetime | None) -> str:
+        unit = self.vocabulary(known_at).latest.get(unit_id)
+        return unit.name() if unit else unit_id
+
+    # -- org health and scenarios ------------------------------------------------
+
+    def stats(
+        self,
+        day: date | None = None,
+        *,
+        root: str | None = None,
+        by: str | None = None,
+        known_at: datetime | None = None,
+    ) -> Stats:
+        """Org health of the structure on `day` (or of `root`'s subtree)."""
+        snapshot = self.at(day, known_at=known_at)
+        unit = self.subtree_check(snapshot, root) if root else None
+        return measure(snapshot, unit, by)
+
+    def stats_series(
+        self,
+        start: date,
+        end: date,
+        *,
+        root: str | None = None,
+        by: str | None = None,
+        known_at: datetime | None = None,
+    ) -> list[Stats]:
+        """Org health on `start`, then after each change set effective up to `end`."""
+        timeline = self._timeline(known_at)
+        points: dict[date, str | None] = {start: None}
+        for record in timeline.changesets_between(start, end):
+            points[record.effective] = record.id
+        unit = self.resolve(root, end, known_at=known_at) if root else None
+        return [
+            measure(self.at(day, known_at=known_at), unit, by, changeset)
+            for day, changeset in points.items()
+        ]
+
+    def scenarios(self) -> dict[str, Scenario]:
+        """Every scenario by name, with its status (draft, approved, applied)."""
+        return replay_scenarios(self.store.scenario_events(), self.records)
+
+    def scenario(self, name: str) -> Scenario:
+        found = self.scenarios()
+        if name not in found:
+            known = ", ".join(sorted(found)) or "none yet"
+            raise ScenarioError(f"no scenario '{name}' (known: {known})")
+        return found[name]
+
+    def add_scenario(
+        self, name: str, plan: str | os.PathLike[str], actor: str | None = None
+    ) -> Scenario:
+        """Store a draft plan under `name` after checking it against the ledger as it is.
+
+        Adding a name again replaces its draft and withdraws its approval.
+        """
+        check_name(name)
+        text, fmt = read_plan_text(plan, str(plan))
+        self.preview(parse_plan(text, str(plan), fmt))
+        held = self.scenarios().get(name)
+        if held is not None and held.status == "applied":
+            raise ScenarioError(f"scenario '{name}' is applied; give a new one a new name")
+        self._scenario_event(name, "add", actor, stored_plan(str(plan), text, fmt))
+        return self.scenario(name)
+
+    def simulate_scenario(self, name: str) -> ScenarioOutcome:
+        """The structure as if the scenario were applied on its effective date, and the diff."""
+        found = self.scenario(name)
+        before = self.at(found.changeset.effective)
+        head = self.records[-1].seq if self.records else 0
+        return simulate(found, before, self.timeline.forest.spans, head + 1)
+
+    def approve(self, name: str, actor: str | None = None) -> Scenario:
+        """Record who approved the scenario's current draft, and when."""
+        found = self.scenario(name)
+        if found.status != "draft":
+            by = f" by {found.approved_by}" if found.approved_by else ""
+            raise ScenarioError(f"scenario '{name}' is already {found.status}{by}")
+        self._scenario_event(name, "approve", actor, None)
+        return self.scenario(name)
+
+    def apply_scenario(self, name: str) -> list[Record]:
+        """Record an approved scenario's change set, re-validated against the ledger now."""
+        found = self.scenario(name)
+        if found.status != "approved":
+            hint = f"approve it first: orgledger scenario approve {name}"
+            why = hint if found.status == "draft" else "it is applied already"
+            raise ScenarioError(f"scenario '{name}' cannot be applied: {why}")
+        return self.apply(found.changeset)
+
+    def _scenario_event(self, name: str, action: str, actor: str | None, body: str | None) -> None:
+        events = self.store.scenario_events()
+        self.store.append_scenario_event(name, action, actor, body, events[-1].seq if events else 0)
 
     def verify(self) -> Report:
         """Recompute the hash chain and every derived row from the log."""

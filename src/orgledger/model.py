@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -28,6 +28,25 @@ def frozen_map(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType({k: values[k] for k in sorted(values)})
 
 
+class Link(NamedTuple):
+    """A secondary relation from a unit to another (a dotted line, a reporting segment)."""
+
+    to: str
+    type: str
+
+    def to_json(self) -> dict[str, Json]:
+        return {"to": self.to, "type": self.type}
+
+
+Links: TypeAlias = tuple[Link, ...]
+_NO_LINKS: Links = ()
+
+
+def sorted_links(links: Iterable[tuple[str, str]]) -> Links:
+    """Links as the unit keeps them: unique and sorted, so equal sets compare equal."""
+    return tuple(Link(to, kind) for to, kind in sorted(set(links)))
+
+
 class Unit(NamedTuple):
     """One organizational unit as it stands on some date.
 
@@ -41,6 +60,8 @@ class Unit(NamedTuple):
     names: Mapping[str, str]
     abbr: str | None = None
     attrs: Mapping[str, Scalar] = _EMPTY
+    links: Links = _NO_LINKS
+    """Secondary relations in effect; they never affect the tree."""
 
     def name(self, lang: str | None = None) -> str:
         """The name in `lang`, else English, else the first name, else the id."""
@@ -67,6 +88,7 @@ class Unit(NamedTuple):
             "names": self.names,
             "abbr": self.abbr,
             "attrs": self.attrs,
+            "links": self.links,
         }
         values.update(changes)
         values["names"] = frozen_map(values["names"])
@@ -74,19 +96,22 @@ class Unit(NamedTuple):
         return Unit(**values)
 
     def state(self) -> dict[str, Json]:
-        """The unit's temporal properties as plain JSON values."""
-        return {
+        """The unit's temporal properties as plain JSON values (links only when it has any)."""
+        state: dict[str, Json] = {
             "parent": self.parent,
             "kind": self.kind,
             "names": dict(self.names),
             "abbr": self.abbr,
             "attrs": dict(self.attrs),
         }
+        if self.links:
+            state["links"] = [list(link) for link in self.links]
+        return state
 
     @classmethod
     def from_state(cls, unit_id: str, state: Mapping[str, Json]) -> Unit:
         """The unit from `state()`'s form, whose maps are already sorted."""
-        names, attrs = state["names"], state.get("attrs")
+        names, attrs, links = state["names"], state.get("attrs"), state.get("links")
         return cls(
             unit_id,
             state["parent"],
@@ -94,6 +119,7 @@ class Unit(NamedTuple):
             MappingProxyType(names) if names else _EMPTY,
             state.get("abbr"),
             MappingProxyType(attrs) if attrs else _EMPTY,
+            tuple(Link(to, kind) for to, kind in links) if links else _NO_LINKS,
         )
 
 
@@ -178,6 +204,7 @@ class Snapshot:
                     "names": unit.names.copy(),  # type: ignore[attr-defined]
                     "abbr": unit.abbr,
                     "attrs": unit.attrs.copy(),  # type: ignore[attr-defined]
+                    "links": [link.to_json() for link in unit.links],
                     "depth": level,
                 }
                 for unit, level in self.walk(root, depth)

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from .errors import Problem
 from .forest import Forest
-from .model import Json, Scalar, Unit, frozen_map
+from .model import Json, Link, Scalar, Unit, frozen_map, sorted_links
 
 Path = tuple[str | int, ...]
 SHARE_TOLERANCE = 1e-9
@@ -515,6 +515,78 @@ class Dissolve(Op):
         return body
 
 
+DOTTED_LINE = "dotted-line"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddLink(Op):
+    """`link: UNIT` with `to` and `type`: a secondary relation that leaves the tree alone."""
+
+    kind: ClassVar[str] = "link"
+    target: str
+    to: str
+    type: str = DOTTED_LINE
+
+    def validate(self, forest: Forest) -> list[Problem]:
+        checks = (forest.need_active(self.target, ("link",)), forest.need_active(self.to, ("to",)))
+        problems = [p for p in checks if p]
+        if problems:
+            return problems
+        if self.target == self.to:
+            return [Problem("self-link", f"'{self.target}' cannot link to itself", path=("to",))]
+        if Link(self.to, self.type) in forest[self.target].links:
+            return [
+                Problem(
+                    "exists",
+                    f"'{self.target}' already has a {self.type} link to '{self.to}'",
+                    path=("to",),
+                )
+            ]
+        return []
+
+    def apply(self, forest: Forest) -> None:
+        unit = forest[self.target]
+        forest.put(unit.replace(links=sorted_links([*unit.links, (self.to, self.type)])))
+
+    def _body(self) -> dict[str, Json]:
+        return {"link": self.target, "to": self.to, "type": self.type}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unlink(Op):
+    """`unlink: UNIT` with `to` (and `type`, else every type): end links."""
+
+    kind: ClassVar[str] = "unlink"
+    target: str
+    to: str
+    type: str | None = None
+
+    def _ending(self, unit: Unit) -> list[Link]:
+        return [k for k in unit.links if k.to == self.to and self.type in (None, k.type)]
+
+    def validate(self, forest: Forest) -> list[Problem]:
+        missing = forest.need_active(self.target, ("unlink",))
+        if missing:
+            return [missing]
+        if not self._ending(forest[self.target]):
+            what = f"{self.type} link" if self.type else "link"
+            return [
+                Problem("no-link", f"'{self.target}' has no {what} to '{self.to}'", path=("to",))
+            ]
+        return []
+
+    def apply(self, forest: Forest) -> None:
+        unit = forest[self.target]
+        ending = self._ending(unit)
+        forest.put(unit.replace(links=tuple(k for k in unit.links if k not in ending)))
+
+    def _body(self) -> dict[str, Json]:
+        body: dict[str, Json] = {"unlink": self.target, "to": self.to}
+        if self.type is not None:
+            body["type"] = self.type
+        return body
+
+
 OPERATIONS: dict[str, type[Op]] = {
-    cls.kind: cls for cls in (Create, Rename, Set, Move, Merge, Split, Dissolve)
+    cls.kind: cls for cls in (Create, Rename, Set, Move, Merge, Split, Dissolve, AddLink, Unlink)
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from functools import cache
@@ -16,6 +17,7 @@ from .changeset import ChangeSet, Origin
 from .errors import PlanError, Problem
 from .ops import (
     OPERATIONS,
+    AddLink,
     Create,
     Dissolve,
     Merge,
@@ -26,6 +28,7 @@ from .ops import (
     Set,
     Split,
     SplitPart,
+    Unlink,
 )
 
 _CODES = {
@@ -76,6 +79,12 @@ def _model_names() -> frozenset[str]:
 def read_plan(path: str | Path, display: str | None = None) -> ChangeSet:
     """Read one plan file (YAML or JSON; '-' reads standard input)."""
     name = display or str(path)
+    text, fmt = read_plan_text(path, name)
+    return parse_plan(text, name, fmt)
+
+
+def read_plan_text(path: str | os.PathLike[str], name: str) -> tuple[str, str]:
+    """The text of a plan file and its format (json for a .json file, else yaml)."""
     if str(path) == "-":
         data = sys.stdin.buffer.read()
         fmt = "yaml"
@@ -90,7 +99,7 @@ def read_plan(path: str | Path, display: str | None = None) -> ChangeSet:
                 [Problem("no-file", f"cannot read: {exc.strerror}", file=name, line=0)]
             ) from None
         fmt = "json" if file.suffix.lower() == ".json" else "yaml"
-    return parse_plan(decode(data, name), name, fmt)
+    return decode(data, name), fmt
 
 
 def parse_plan(text: str, name: str = "<plan>", fmt: str = "yaml") -> ChangeSet:
@@ -267,6 +276,10 @@ def _build(m: BaseModel) -> Op:
             return Split(target=m.split, parts=parts, rest_to=m.rest_to, **common)
         case s.DissolveModel():
             return Dissolve(target=m.dissolve, children_to=m.children_to, **common)
+        case s.LinkModel():
+            return AddLink(target=m.link, to=m.to, type=m.type, **common)
+        case s.UnlinkModel():
+            return Unlink(target=m.unlink, to=m.to, type=m.type, **common)
     raise TypeError(type(m).__name__)  # pragma: no cover - every model is matched above
 
 
@@ -276,4 +289,4 @@ def dump_plan(changeset: ChangeSet) -> str:
     return yaml.dump(changeset.content(), Dumper=dumper, allow_unicode=True, sort_keys=False)
 
 
-__all__ = ["Lines", "dump_plan", "from_mapping", "parse_plan", "read_plan"]
+__all__ = ["Lines", "dump_plan", "from_mapping", "parse_plan", "read_plan", "read_plan_text"]

@@ -15,7 +15,12 @@ from .history import History
 from .ledger import LogEntry, Report
 from .lineage import Lineage
 from .lookup import Match
+from .magnitude import Explanation
+from .metrics import MetricTable
 from .model import Json, Snapshot, Unit
+from .scenarios import Outcome as ScenarioOutcome
+from .scenarios import Scenario
+from .stats import Stats
 
 MARKS = {
     "added": ("+", "green"),
@@ -34,6 +39,8 @@ def label(unit: Unit | None, lang: str | None, unit_id: str = "") -> Text:
     if unit.abbr:
         text.append(f" ({unit.abbr})")
     text.append(f"  {unit.id} · {unit.kind}", style="dim")
+    for link in unit.links:
+        text.append(f"  ┄> {link.to} ({link.type})", style="italic dim")
     return text
 
 
@@ -145,7 +152,7 @@ def history_view(found: History) -> RenderableType:
 
 def log_view(entries: Sequence[LogEntry]) -> RenderableType:
     table = Table(title="change sets in effective order", title_justify="left")
-    for column in ("effective", "id", "title", "ops", "magnitude"):
+    for column in ("effective", "id", "title", "ops", "magnitude", "largest since"):
         table.add_column(column, justify="right" if column == "ops" else "left")
     for entry in entries:
         bar = "█" * round(entry.magnitude * 20)
@@ -157,8 +164,37 @@ def log_view(entries: Sequence[LogEntry]) -> RenderableType:
             Text(entry.record.title),
             str(entry.record.ops),
             magnitude,
+            entry.largest_since or Text("largest so far", style="dim"),
         )
     return table
+
+
+def magnitude_view(found: Explanation) -> RenderableType:
+    """The units a magnitude counted, with the sum that makes it."""
+    r = found.record
+    since = found.largest_since or "none before it: the largest so far"
+    head = Text(
+        f"magnitude of {r.id} (effective {r.effective.isoformat()})", style="bold underline"
+    )
+    summary = Text(
+        f"{found.magnitude:.4f} = {found.counted_weight:g} counted / {found.universe:g} "
+        f"(units active before: {found.units_before}, after: {found.units_after}; "
+        "weight: headcount where known, else 1)\n"
+        f"largest since: {since}"
+    )
+    table = Table(title_justify="left")
+    for column in ("unit", "why", "weight", "detail", "path before", "path after"):
+        table.add_column(column, justify="right" if column == "weight" else "left")
+    for item in found.counted:
+        table.add_row(
+            item.unit,
+            item.why,
+            f"{item.weight:g}",
+            Text(item.detail),
+            " / ".join(item.before) or "-",
+            " / ".join(item.after) or "-",
+        )
+    return Group(head, summary, table)
 
 
 def find_view(matches: Sequence[Match]) -> RenderableType:
@@ -193,6 +229,11 @@ def mermaid(snapshot: Snapshot, root: str | None, depth: int | None, lang: str |
         lines.append(f'  {ids[unit.id]}["{_mermaid_text(unit, lang)}"]')
         if unit.parent in ids:
             lines.append(f"  {ids[unit.parent]} --> {ids[unit.id]}")
+    for unit, _ in snapshot.walk(root, depth):
+        for link in unit.links:
+            if link.to in ids:
+                kind = "".join(_MERMAID_ESCAPES.get(ch, ch) for ch in link.type)
+                lines.append(f'  {ids[unit.id]} -.->|"{kind}"| {ids[link.to]}')
     return "\n".join(lines) + "\n"
 
 
@@ -203,3 +244,143 @@ def _mermaid_text(unit: Unit, lang: str | None) -> str:
 
 
 _MERMAID_ESCAPES = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;"}
+
+
+def _percent(value: float | None) -> Text:
+    if value is None:
+        return Text("-", style="dim")
+    return Text(f"{value:+.0%}", style="green" if value >= 0 else "red")
+
+
+def metrics_view(table: MetricTable) -> RenderableType:
+    """One row per unit: value, growth, basis."""
+    how = []
+    if table.rollup:
+        how.append("rolled up")
+    if table.restated_to:
+        how.append(f"restated to {table.restated_to.isoformat()}")
+    title = f"{table.metric}, {table.period.label}, structure of {table.at.isoformat()}"
+    if how:
+        title += f" ({', '.join(how)})"
+    grid = Table(title=title, title_justify="left")
+    currencies = any(row.figure.currency for row in table.rows)
+    columns = ["unit", "name", "value", *(["currency"] if currencies else []), *table.growth]
+    for column in [*columns, "basis", "sources"]:
+        grid.add_column(column, justify="right" if column in ("value", "yoy", "qoq") else "left")
+    for row in table.rows:
+        f = row.figure
+        growth = {"yoy": row.yoy, "qoq": row.qoq}
+        grid.add_row(
+            row.unit,
+            Text(table.names.get(row.unit, "")),
+            _num(f.value),
+            *([Text(f.currency or "-")] if currencies else []),
+            *(_percent(growth[g]) for g in table.growth),
+            f.basis,
+            str(len(f.sources)),
+        )
+    parts: list[RenderableType] = [grid]
+    if not table.rows:
+        parts.append(Text("no values for this period", style="dim"))
+    for item in table.unallocated:
+        parts.append(
+            Text(f"not placed: {item.unit} {item.value:,.6g} ({item.reason})", style="yellow")
+        )
+    return Group(*parts)
+
+
+def stats_view(series: Sequence[Stats]) -> RenderableType:
+    """Org health figures, one row per date (one change set after another in a range)."""
+    grid = Table(title="org health", title_justify="left")
+    columns = ["date", "change set", "units", "layers", "span mean", "median", "p90", "max"]
+    columns.append("headcount")
+    for column in columns:
+        grid.add_column(column, justify="left" if column in ("date", "change set") else "right")
+    for s in series:
+        grid.add_row(
+            s.at.isoformat(),
+            s.changeset or "-",
+            str(s.units),
+            str(s.layers),
+            _num(s.span_mean),
+            _num(s.span_median),
+            _num(s.span_p90),
+            _num(s.span_max),
+            _num(s.headcount),
+        )
+    parts: list[RenderableType] = [grid]
+    last = series[-1] if series else None
+    if last is not None:
+        kinds = ", ".join(f"{k} {n}" for k, n in last.kinds.items())
+        parts.append(Text(f"kinds on {last.at.isoformat()}: {kinds or '-'}"))
+    if last is not None and last.by is not None:
+        values = sorted({share.value for s in series for share in s.shares})
+        shares = Table(title=f"by {last.by} (units, share of units, share of headcount)")
+        shares.add_column("date")
+        for value in values:
+            shares.add_column(value, justify="right")
+        for s in series:
+            found = {share.value: share for share in s.shares}
+            cells = []
+            for value in values:
+                share = found.get(value)
+                if share is None:
+                    cells.append("-")
+                    continue
+                heads = (
+                    f" / {share.headcount_share:.0%}" if share.headcount_share is not None else ""
+                )
+                cells.append(f"{share.units} / {share.unit_share:.0%}{heads}")
+            shares.add_row(s.at.isoformat(), *cells)
+        parts.append(shares)
+    return Group(*parts)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def scenarios_view(found: Sequence[Scenario]) -> RenderableType:
+    grid = Table(title=f"{len(found)} scenario(s)", title_justify="left")
+    for column in ("name", "status", "change set", "effective", "added", "approved"):
+        grid.add_column(column)
+    for s in found:
+        cs = s.changeset
+        approved = "-"
+        if s.approved_at is not None:
+            approved = f"{s.approved_by or '?'} {s.approved_at.strftime('%Y-%m-%d %H:%M')}"
+        grid.add_row(
+            s.name,
+            s.status,
+            cs.id,
+            cs.effective.isoformat(),
+            Text(f"{s.added_by or '?'} {s.added_at.strftime('%Y-%m-%d %H:%M')}"),
+            Text(approved),
+        )
+    return grid
+
+
+def compare_view(outcomes: Sequence[ScenarioOutcome]) -> RenderableType:
+    """Scenarios side by side: one column each."""
+    grid = Table(title="scenarios compared", title_justify="left")
+    grid.add_column("")
+    for o in outcomes:
+        grid.add_column(o.scenario.name, justify="right")
+    rows = [
+        ("status", [o.scenario.status for o in outcomes]),
+        ("effective", [o.scenario.changeset.effective.isoformat() for o in outcomes]),
+        ("magnitude", [f"{o.magnitude:.2f}" for o in outcomes]),
+        ("units affected", [str(o.affected) for o in outcomes]),
+        ("added / removed", [f"{len(o.diff.added)} / {len(o.diff.removed)}" for o in outcomes]),
+        ("moved", [str(len(o.diff.moved)) for o in outcomes]),
+        ("units after", [str(o.stats.units) for o in outcomes]),
+        ("layers after", [str(o.stats.layers) for o in outcomes]),
+        ("span mean after", [_num(o.stats.span_mean) for o in outcomes]),
+        ("span max after", [_num(o.stats.span_max) for o in outcomes]),
+        ("headcount moved", [_num(o.headcount_moved) for o in outcomes]),
+    ]
+    for name, cells in rows:
+        grid.add_row(name, *cells)
+    return grid

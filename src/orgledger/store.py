@@ -27,7 +27,9 @@ from sqlalchemy.engine import Connection, Engine
 from .changeset import Record, timestamp
 from .errors import LedgerExistsError, LedgerMissingError, OrgLedgerError, StoreError
 from .forest import Version
-from .model import Edge, Unit, frozen_map
+from .metrics import MetricValue
+from .model import Edge, Link, Unit, frozen_map
+from .periods import Period
 
 DEFAULT_DB = "orgledger.db"
 meta = sa.MetaData()
@@ -98,6 +100,39 @@ checkpoints_t = sa.Table(
     sa.Column("pos", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("units", sa.LargeBinary, nullable=False),
 )
+metric_loads_t = sa.Table(
+    "metric_loads",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("recorded_at", sa.String, nullable=False),
+    sa.Column("file", sa.String, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+)
+metric_values_t = sa.Table(
+    "metric_values",
+    meta,
+    sa.Column("load", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("unit", sa.String, nullable=False),
+    sa.Column("metric", sa.String, nullable=False),
+    sa.Column("start", sa.String, nullable=False),
+    sa.Column("end", sa.String, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("currency", sa.String),
+    sa.Column("basis", sa.String, nullable=False),
+    sa.Column("sources", sa.Text, nullable=False),
+)
+scenario_events_t = sa.Table(
+    "scenario_events",
+    meta,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("recorded_at", sa.String, nullable=False),
+    sa.Column("actor", sa.String),
+    sa.Column("body", sa.Text),
+)
+metric_values_by_metric = sa.Index("metric_values_by_metric", metric_values_t.c.metric)
 versions_by_day = sa.Index("versions_by_day", versions_t.c.derivation, versions_t.c.day)
 
 
@@ -125,7 +160,15 @@ def _v2(conn: Connection) -> None:
     _append_only(conn, checkpoints_t)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+def _v3(conn: Connection) -> None:
+    """Metrics (loads of values) and scenarios (draft plans and their approvals)."""
+    tables = [metric_loads_t, metric_values_t, scenario_events_t]
+    meta.create_all(conn, tables=tables)
+    metric_values_by_metric.create(conn, checkfirst=True)
+    _append_only(conn, *tables)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 """Schema migrations in order; the schema version is the number applied."""
 
 
@@ -470,14 +513,130 @@ class Store:
                     ],
                 )
 
+    # -- metrics and scenarios -----------------------------------------------------
+
+    def append_metrics(self, file: str, values: Sequence[MetricValue]) -> int:
+        """Record one load of metric values in one transaction; returns its number."""
+        with self._write() as conn:
+            load = int(conn.execute(sa.select(sa.func.max(metric_loads_t.c.id))).scalar() or 0) + 1
+            conn.execute(
+                metric_loads_t.insert().values(
+                    id=load, recorded_at=timestamp(_now()), file=file, rows=len(values)
+                )
+            )
+            if values:
+                conn.execute(
+                    metric_values_t.insert(),
+                    [
+                        {
+                            "load": load,
+                            "row": v.row,
+                            "unit": v.unit,
+                            "metric": v.metric,
+                            "start": v.period.start.isoformat(),
+                            "end": v.period.end.isoformat(),
+                            "value": v.value,
+                            "currency": v.currency,
+                            "basis": v.basis,
+                            "sources": orjson.dumps(list(v.sources)).decode("utf-8"),
+                        }
+                        for v in values
+                    ],
+                )
+        return load
+
+    def metric_values(self, metric: str | None = None) -> list[MetricValue]:
+        """Every stored value (of one metric), oldest load first."""
+        query = (
+            sa.select(metric_values_t, metric_loads_t.c.recorded_at)
+            .join(metric_loads_t, metric_loads_t.c.id == metric_values_t.c.load)
+            .order_by(metric_values_t.c.load, metric_values_t.c.row)
+        )
+        if metric is not None:
+            query = query.where(metric_values_t.c.metric == metric)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            MetricValue(
+                unit=row.unit,
+                metric=row.metric,
+                period=Period(date.fromisoformat(row.start), date.fromisoformat(row.end)),
+                value=row.value,
+                currency=row.currency,
+                basis=row.basis,
+                sources=tuple(orjson.loads(row.sources)),
+                row=row.row,
+                load=row.load,
+                recorded_at=_parse_time(row.recorded_at),
+            )
+            for row in rows
+        ]
+
+    def scenario_events(self) -> list[ScenarioEvent]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(scenario_events_t).order_by(scenario_events_t.c.seq))
+            return [
+                ScenarioEvent(
+                    row.seq, row.name, row.action, _parse_time(row.recorded_at), row.actor, row.body
+                )
+                for row in rows
+            ]
+
+    def append_scenario_event(
+        self, name: str, action: str, actor: str | None, body: str | None, expected_seq: int
+    ) -> ScenarioEvent:
+        """Record one scenario event; refuses if another writer recorded one meanwhile."""
+        with self._write() as conn:
+            seq = int(conn.execute(sa.select(sa.func.max(scenario_events_t.c.seq))).scalar() or 0)
+            if seq != expected_seq:
+                raise ConflictError(
+                    "the scenarios changed while this request was prepared; read them again"
+                )
+            event = ScenarioEvent(seq + 1, name, action, _now(), actor, body)
+            conn.execute(
+                scenario_events_t.insert().values(
+                    seq=event.seq,
+                    name=name,
+                    action=action,
+                    recorded_at=timestamp(event.recorded_at),
+                    actor=actor,
+                    body=body,
+                )
+            )
+        return event
+
+
+@dataclass(frozen=True)
+class ScenarioEvent:
+    """One stored step in a scenario's life: added (with its plan), approved, applied."""
+
+    seq: int
+    name: str
+    action: str
+    recorded_at: datetime
+    actor: str | None
+    body: str | None
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def _pack(units: Iterable[Unit]) -> bytes:
-    rows = [[u.id, u.parent, u.kind, dict(u.names), u.abbr, dict(u.attrs)] for u in units]
+    rows = [
+        [u.id, u.parent, u.kind, dict(u.names), u.abbr, dict(u.attrs), *_packed_links(u)]
+        for u in units
+    ]
     return zlib.compress(orjson.dumps(rows), 1)
+
+
+def _packed_links(unit: Unit) -> list[list[list[str]]]:
+    """A seventh column only for units with links, so older checkpoints read the same."""
+    return [[list(link) for link in unit.links]] if unit.links else []
 
 
 def _unpack(blob: bytes) -> dict[str, Unit]:
@@ -492,6 +651,7 @@ def _unpack(blob: bytes) -> dict[str, Unit]:
                 proxy(row[3]) if row[3] else empty,
                 row[4],
                 proxy(row[5]) if row[5] else empty,
+                tuple(Link(to, kind) for to, kind in row[6]) if len(row) > 6 else (),
             )
         )
         for row in orjson.loads(zlib.decompress(blob))
@@ -527,9 +687,7 @@ def _record(row: Any) -> Record:
         seq=row["seq"],
         id=row["id"],
         effective=date.fromisoformat(row["effective"]),
-        recorded_at=datetime.strptime(row["recorded_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-            tzinfo=UTC
-        ),
+        recorded_at=_parse_time(row["recorded_at"]),
         title=row["title"],
         supersedes=row["supersedes"],
         ops=row["ops"],
