@@ -369,28 +369,11 @@ class Ledger:
                     for p in exc.broken.problems
                 ]
             ) from None
-        previews = []
-        for record in records:
-            if record.id not in timeline.ranges:
-                continue
-            start, end = timeline.ranges[record.id]
-            ids = {v.unit_id for v in timeline.versions[start:end]}
-            before = {u: timeline.state(u, start) for u in ids}
-            after = {u: timeline.state(u, end) for u in ids}
-            previews.append(
-                Preview(
-                    record.changeset,
-                    compare(
-                        ids,
-                        before.get,
-                        after.get,
-                        record.effective,
-                        record.effective,
-                        [record.id],
-                    ),
-                    timeline.magnitudes[record.id],
-                )
-            )
+        previews = [
+            Preview(r.changeset, timeline.effect(r), timeline.magnitudes[r.id])
+            for r in records
+            if r.id in timeline.magnitudes
+        ]
         derived = Derived(
             timeline.versions,
             timeline.edges,

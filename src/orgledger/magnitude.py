@@ -9,7 +9,6 @@ recomputes it from the stored history, unit by unit, so a person can check it.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -89,15 +88,6 @@ def largest_since(ids: Sequence[str], magnitudes: Sequence[float]) -> list[str |
     return found
 
 
-def versions_of(timeline: Timeline, record: Record) -> tuple[int, int]:
-    """Positions of the versions `record` produced (its first, and one past its last)."""
-    key = (record.effective, record.seq)
-    versions = timeline.versions
-    start = bisect.bisect_left(versions, key, key=lambda v: (v.day, v.seq))
-    end = bisect.bisect_right(versions, key, key=lambda v: (v.day, v.seq))
-    return start, end
-
-
 def count(
     before: Snapshot,
     after: Snapshot,
@@ -155,7 +145,7 @@ def explain(timeline: Timeline, changeset: str) -> Explanation:
     record = records.get(changeset)
     if record is None:
         raise UnknownChangeSetError(f"no change set '{changeset}' in force in the ledger")
-    start, end = versions_of(timeline, record)
+    start, end = timeline.versions_of(record)
     before = Snapshot(record.effective, ActiveUnits(timeline.columns, timeline.versions, start))
     after = Snapshot(record.effective, ActiveUnits(timeline.columns, timeline.versions, end))
 

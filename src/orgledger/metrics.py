@@ -481,6 +481,11 @@ class MetricQuery:
         lineage: EdgeIndex,
     ) -> MetricTable:
         """The rows for the period, with growth against earlier periods on the same basis."""
+        if self.at is not None and self.restate_to is not None and self.at != self.restate_to:
+            raise UsageError(
+                "give --at or --restate-to, not both: restated values are in the structure "
+                "of the restatement date"
+            )
         for kind in self.growth:
             if kind not in GROWTH:
                 raise UsageError(f"unknown growth '{kind}' (use {', '.join(GROWTH)})")

@@ -114,7 +114,11 @@ def measure(
             counted += 1
         if by is not None:
             own = unit.attrs.get(by)
-            above = inherited.get(unit.parent or "", NONE) if level else NONE
+            above = (
+                inherited[unit.parent]
+                if level and unit.parent is not None
+                else _ancestors_value(snapshot, unit.id, by)
+            )
             value = _text(own) if own is not None else above
             inherited[unit.id] = value
             groups[value] += 1
@@ -150,6 +154,15 @@ def measure(
         changeset=changeset,
         root=root,
     )
+
+
+def _ancestors_value(snapshot: Snapshot, unit_id: str, attr: str) -> str:
+    """The value of `attr` on the nearest ancestor of `unit_id` that has one."""
+    for ancestor in reversed(snapshot.path(unit_id)[:-1]):
+        value = snapshot[ancestor].attrs.get(attr)
+        if value is not None:
+            return _text(value)
+    return NONE
 
 
 def _headcount(value: Scalar | None) -> float | None:

@@ -9,12 +9,14 @@ The forest holds the state after the last change set, which new ones build on.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from ._columns import ActiveUnits, Columns
 from .changeset import Record
+from .diff import Diff, compare
 from .errors import PlanError, Problem
 from .forest import Forest, Lifespan, Version
 from .lineage import EdgeIndex
@@ -39,8 +41,6 @@ class Timeline:
     magnitudes: dict[str, float] = field(default_factory=dict)
     versions: list[Version] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
-    ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Positions of each change set's versions, for change sets added in this process."""
     columns: Columns = field(default_factory=Columns)
     lineage: EdgeIndex = field(default_factory=EdgeIndex)
 
@@ -107,7 +107,6 @@ class Timeline:
         self.forest.commit()
         self.records.append(record)
         self.magnitudes[record.id] = outcome.magnitude
-        self.ranges[record.id] = (len(self.versions), len(self.versions) + len(outcome.versions))
         self.versions.extend(outcome.versions)
         self.columns.extend(outcome.versions)
         self.edges.extend(outcome.edges)
@@ -129,6 +128,22 @@ class Timeline:
 
     def span(self, unit_id: str) -> Lifespan | None:
         return self.forest.spans.get(unit_id)
+
+    def versions_of(self, record: Record) -> tuple[int, int]:
+        """Positions of the versions `record` produced: its first, and one past its last."""
+        key = (record.effective, record.seq)
+        start = bisect.bisect_left(self.versions, key, key=lambda v: (v.day, v.seq))
+        end = bisect.bisect_right(self.versions, key, key=lambda v: (v.day, v.seq))
+        return start, end
+
+    def effect(self, record: Record) -> Diff:
+        """What `record` changed, on its effective date."""
+        start, end = self.versions_of(record)
+        ids = {v.unit_id for v in self.versions[start:end]}
+        before = {u: self.state(u, start) for u in ids}
+        after = {u: self.state(u, end) for u in ids}
+        day = record.effective
+        return compare(ids, before.get, after.get, day, day, [record.id])
 
     def changesets_between(self, start: date, end: date) -> list[Record]:
         """Change sets effective after `start` and on or before `end`."""
