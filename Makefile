@@ -3,17 +3,42 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VENDOR := src/orgledger/web/static/vendor
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint typecheck bench bench-smoke bench-scaling clean
+.PHONY: demo serve test lint typecheck browser bench bench-smoke bench-scaling clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(VENDOR)/.built
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The chart libraries come from the npm registry, pinned by the committed lockfile,
+# and are served from the package's own static files (no CDN).
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+$(VENDOR)/.built: frontend/node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp frontend/node_modules/d3/dist/d3.min.js $(VENDOR)/
+	cp frontend/node_modules/d3-flextree/build/d3-flextree.min.js $(VENDOR)/
+	cp frontend/node_modules/d3-org-chart/build/d3-org-chart.min.js $(VENDOR)/
+	cp frontend/node_modules/d3/LICENSE $(VENDOR)/LICENSE-d3
+	cp frontend/node_modules/d3-flextree/LICENSE $(VENDOR)/LICENSE-d3-flextree
+	cp frontend/node_modules/d3-org-chart/package.json $(VENDOR)/package-d3-org-chart.json
+	touch $@
+
+# The browser tests drive Debian's Chromium; install it when it is missing.
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@test -x $(CHROMIUM) || (echo "Chromium is missing and could not be installed" >&2; exit 1)
+
 demo: $(STAMP)
 	$(BIN)/orgledger demo
+
+serve: $(STAMP)
+	$(BIN)/orgledger demo --serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -22,7 +47,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck browser
 	$(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; they never
@@ -38,3 +63,4 @@ bench-scaling: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist benchmarks/.cache
+	rm -rf frontend/node_modules $(VENDOR)

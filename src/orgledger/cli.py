@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from datetime import UTC, date
 from enum import StrEnum
 from typing import Annotated
@@ -300,6 +301,30 @@ def synth(
     )
 
 
+Host = Annotated[
+    str, typer.Option("--host", help="Interface to listen on (0.0.0.0: every interface).")
+]
+Port = Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")]
+
+
+def _serve(db: str | None, host: str, port: int) -> None:
+    import uvicorn
+
+    from .web import create_app
+
+    token = os.environ.get("ORGLEDGER_TOKEN") or None
+    application = create_app(db, token)
+    mode = "writes need the token" if token else "read-only (set ORGLEDGER_TOKEN to allow writes)"
+    typer.echo(f"serving {db or 'orgledger.db'} on http://{host}:{port}/ ({mode})", err=True)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(db: Db = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Serve the web app and the REST API (read-only unless ORGLEDGER_TOKEN is set)."""
+    _serve(db, host, port)
+
+
 @app.command(name="demo")
 def demo_command(
     db: Annotated[
@@ -307,8 +332,11 @@ def demo_command(
         typer.Option("--db", help=f"Where to build the example [default: ./{demo.DEMO_DB}]."),
     ] = None,
     lang: Lang = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve it in the web app.")] = False,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
 ) -> None:
-    """Build the Tencent example and tell its story."""
+    """Build the Tencent example and tell its story (and serve it with --serve)."""
     built = demo.build(db)
     ledger = built.ledger
     console = out()
@@ -345,6 +373,8 @@ def demo_command(
         )
     finally:
         ledger.close()
+    if serve:
+        _serve(built.path, host, port)
 
 
 def main() -> None:

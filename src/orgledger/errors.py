@@ -146,3 +146,21 @@ class UsageError(OrgLedgerError):
 
     code = "usage"
     exit_code = 2
+
+
+class AuthError(OrgLedgerError):
+    """A write without the right token."""
+
+    code = "unauthorized"
+
+
+class ReadOnlyError(OrgLedgerError):
+    """A write to a server started without a token."""
+
+    code = "read-only"
+
+
+class TooLargeError(OrgLedgerError):
+    """A request body over the size limit."""
+
+    code = "too-large"

@@ -12,13 +12,27 @@ from typing import Any
 from ._columns import ActiveUnits
 from .changeset import ChangeSet, Record, chain_hash, sha256, timestamp
 from .diff import Diff, compare
-from .errors import InactiveUnitError, PlanError, Problem, UnknownMetricError
+from .errors import (
+    InactiveUnitError,
+    PlanError,
+    Problem,
+    UnknownChangeSetError,
+    UnknownMetricError,
+)
 from .forest import Forest
 from .history import History, history
 from .lineage import Lineage
 from .lookup import Match, Vocabulary
 from .magnitude import Explanation, explain, largest_since
-from .metrics import MetricQuery, MetricTable, MetricValue, check_rows, current, read_metrics
+from .metrics import (
+    MetricQuery,
+    MetricTable,
+    MetricValue,
+    check_rows,
+    current,
+    read_metrics,
+    series,
+)
 from .model import Json, Snapshot, Unit
 from .plan import from_mapping, parse_plan, read_plan, read_plan_text
 from .replay import Outcome, Progress, run
@@ -62,6 +76,47 @@ class LogEntry:
             "seq": r.seq,
             "supersedes": r.supersedes,
         }
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """One unit: when it existed, and how it stood on a date."""
+
+    id: str
+    at: date
+    start: date
+    end: date | None
+    state: Unit | None
+    path: tuple[str, ...]
+    latest: Unit
+    """Its last state (the one before it ended, for an ended unit)."""
+
+    def to_json(self) -> dict[str, Json]:
+        def shape(unit: Unit) -> dict[str, Json]:
+            return {"id": unit.id, **unit.state(), "links": [k.to_json() for k in unit.links]}
+
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat() if self.end else None,
+            "active": self.state is not None,
+            "unit": shape(self.state) if self.state is not None else None,
+            "path": list(self.path),
+            "latest": shape(self.latest),
+        }
+
+
+@dataclass(frozen=True)
+class ChangeSetView:
+    """A change set as recorded, with what it changed on its effective date."""
+
+    entry: LogEntry
+    changeset: ChangeSet
+    diff: Diff
+
+    def to_json(self) -> dict[str, Json]:
+        return {**self.entry.to_json(), **self.changeset.content(), "diff": self.diff.to_json()}
 
 
 @dataclass(frozen=True)
@@ -144,6 +199,15 @@ class Ledger:
         self._current = None
         self._vocabularies.clear()
         self._past.clear()
+
+    def refresh(self) -> bool:
+        """Read the ledger again if another writer recorded change sets; True if it did."""
+        head = self.store.head()
+        known = (self.records[-1].seq, self.records[-1].hash) if self.records else (0, "")
+        if head == known:
+            return False
+        self._load()
+        return True
 
     # -- writing ---------------------------------------------------------------
 
@@ -415,6 +479,20 @@ class Ledger:
             return Snapshot(snapshot.at, snapshot.units, known_at)
         return snapshot
 
+    def unit(
+        self, unit: str, day: date | None = None, *, known_at: datetime | None = None
+    ) -> UnitView:
+        """A unit: its lifespan, and its state and path on `day` (None when inactive then)."""
+        unit_id = self.resolve(unit, day, known_at=known_at)
+        timeline = self._timeline(known_at)
+        snapshot = timeline.snapshot(day or date.today())
+        span = timeline.span(unit_id)
+        assert span is not None
+        state = snapshot.units.get(unit_id)
+        path = snapshot.path(unit_id) if state is not None else ()
+        latest = self.vocabulary(known_at).latest[unit_id]
+        return UnitView(unit_id, snapshot.at, span.start, span.end, state, path, latest)
+
     def subtree_check(self, snapshot: Snapshot, unit: str) -> str:
         """The id of `unit`, which must be active in `snapshot`."""
         if unit in snapshot:
@@ -464,6 +542,15 @@ class Ledger:
             for r, value, previous in zip(timeline.records, values, since, strict=True)
         ]
 
+    def changeset(self, changeset: str, *, known_at: datetime | None = None) -> ChangeSetView:
+        """A recorded change set in force: its content, what it changed, its magnitude."""
+        timeline = self._timeline(known_at)
+        record = next((r for r in timeline.records if r.id == changeset), None)
+        if record is None:
+            raise UnknownChangeSetError(f"no change set '{changeset}' in force in the ledger")
+        entry = next(e for e in self.log(known_at=known_at) if e.record.id == changeset)
+        return ChangeSetView(entry, record.changeset, timeline.effect(record))
+
     def magnitude(self, changeset: str, *, known_at: datetime | None = None) -> Explanation:
         """A change set's magnitude, with every unit that counted and why."""
         return explain(self._timeline(known_at), changeset)
@@ -491,6 +578,11 @@ class Ledger:
     ) -> list[MetricValue]:
         """The values in force (the latest load of each key), as known at `known_at`."""
         return current(self.store.metric_values(metric), known_at)
+
+    def unit_metrics(self, unit: str, *, known_at: datetime | None = None) -> dict[str, Json]:
+        """Every value in force for a unit, by metric, in time order."""
+        unit_id = self.resolve(unit, known_at=known_at)
+        return {"unit": unit_id, "metrics": series(self.metric_values(known_at=known_at), unit_id)}
 
     def metrics(self, query: MetricQuery, *, known_at: datetime | None = None) -> MetricTable:
         """Answer a metric question in the structure of the query's date."""

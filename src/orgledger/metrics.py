@@ -338,6 +338,24 @@ def summary(values: Iterable[MetricValue]) -> list[dict[str, Json]]:
     ]
 
 
+def series(values: Iterable[MetricValue], unit: str) -> dict[str, list[dict[str, Json]]]:
+    """Every value of `unit`, by metric, in time order (for a chart)."""
+    found: dict[str, list[dict[str, Json]]] = {}
+    for v in sorted((v for v in values if v.unit == unit), key=lambda v: (v.metric, v.period)):
+        found.setdefault(v.metric, []).append(
+            {
+                "period": v.period.label,
+                "start": v.period.start.isoformat(),
+                "end": v.period.end.isoformat(),
+                "value": v.value,
+                "currency": v.currency,
+                "basis": v.basis,
+                "sources": list(v.sources),
+            }
+        )
+    return found
+
+
 # -- answering ----------------------------------------------------------------
 
 
