@@ -175,12 +175,15 @@ class Columns:
             units = self.uid[level].astype(np.int64)
         return np.concatenate(found)
 
-    def _children_index(self, position: int) -> tuple[Ints, Ints] | None:
-        """Children (as version positions) grouped by parent, for a date asked about twice."""
+    def _children_index(self, position: int, now: bool = False) -> tuple[Ints, Ints] | None:
+        """Children (as version positions) grouped by parent, for a date asked about twice.
+
+        With `now`, built on the first question (for callers that need it whole).
+        """
         if position in self._indexes:
             return self._indexes[position]
         self._asked[position] = self._asked.get(position, 0) + 1
-        if self._asked[position] < 2:
+        if self._asked[position] < 2 and not now:
             if len(self._asked) > 64:
                 self._asked.clear()
             return None
@@ -195,6 +198,16 @@ class Columns:
             self._indexes.pop(next(iter(self._indexes)))
         self._indexes[position] = (order, starts)
         return order, starts
+
+    def children(self, unit_id: str, position: int) -> Ints:
+        """Positions of the versions of `unit_id`'s children in effect at `position`."""
+        index = self._children_index(position, now=True)
+        assert index is not None
+        number = self.index.get(unit_id)
+        if number is None:
+            return np.empty(0, np.int64)
+        order, starts = index
+        return order[starts[number] : starts[number + 1]]
 
     def latest(self, unit_id: str, position: int) -> int | None:
         """Position of the unit's last version before `position`, if any."""
@@ -221,6 +234,7 @@ class ActiveUnits(Mapping[str, Unit]):
         self._position = position
         self._active: Ints | None = None
         self._slot: Ints | None = None
+        self._roots: tuple[str, ...] | None = None
 
     @property
     def _where(self) -> Ints:
@@ -257,6 +271,24 @@ class ActiveUnits(Mapping[str, Unit]):
 
     def __len__(self) -> int:
         return len(self._where)
+
+    def children(self, unit_id: str | None) -> tuple[str, ...]:
+        """Ids of the unit's children (the roots for None), sorted by id.
+
+        Answered from the date's children index, so a chart that asks for a few
+        levels of a large structure never builds the whole parent -> children map.
+        """
+        columns = self._columns
+        if unit_id is None:
+            if self._roots is None:
+                where = self._where
+                roots = where[columns.parent[where] < 0]
+                self._roots = tuple(sorted(columns.names()[columns.uid[roots]].tolist()))
+            return self._roots
+        if unit_id not in self:
+            return ()
+        kids = columns.children(unit_id, self._position)
+        return tuple(sorted(columns.names()[columns.uid[kids]].tolist()))
 
     def table(self, root: str | None = None) -> tuple[list[str], list[str | None]]:
         """Ids and parents of every unit in effect, or of `root`'s subtree."""

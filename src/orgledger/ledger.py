@@ -555,9 +555,11 @@ class Ledger:
         """A change set's magnitude, with every unit that counted and why."""
         return explain(self._timeline(known_at), changeset)
 
-    def find(self, text: str, *, known_at: datetime | None = None) -> list[Match]:
-        """Units whose id, abbreviation or any name contains `text`."""
-        return self.vocabulary(known_at).find(text)
+    def find(
+        self, text: str, *, known_at: datetime | None = None, limit: int | None = None
+    ) -> list[Match]:
+        """Units whose id, abbreviation or any name contains `text` (at most `limit`)."""
+        return self.vocabulary(known_at).find(text, limit)
 
     # -- metrics -------------------------------------------------------------------
 

@@ -87,18 +87,30 @@ class Vocabulary:
         span = self.timeline.span(unit_id)
         return span is not None and span.start <= day and (span.end is None or day < span.end)
 
-    def find(self, text: str) -> list[Match]:
-        """Units whose id, abbreviation or any name contains `text` (exact matches first)."""
+    def find(self, text: str, limit: int | None = None) -> list[Match]:
+        """Units whose id, abbreviation or any name contains `text` (exact matches first).
+
+        Scans the normalized terms once, so a search of a large ledger stays fast;
+        with `limit`, only that many matches are built (exact ones first).
+        """
         needle = normal(text)
-        matches: list[tuple[int, str, Match]] = []
-        for unit_id, unit in self.latest.items():
-            hits = sorted(
-                t for t in self.texts.get(unit_id, set()) | {unit_id} if needle in normal(t)
-            )
-            if not hits:
-                continue
-            exact = any(normal(t) == needle for t in hits)
+        hits: dict[str, bool] = {}
+        for term, ids in self.terms.items():
+            if needle in term:
+                exact = term == needle
+                for unit_id in ids:
+                    hits[unit_id] = hits.get(unit_id, False) or exact
+        for unit_id in self.latest:
+            if needle in unit_id:
+                hits[unit_id] = hits.get(unit_id, False) or unit_id == needle
+        ranked = sorted(hits.items(), key=lambda item: (not item[1], item[0]))
+        if limit is not None:
+            ranked = ranked[:limit]
+        matches = []
+        for unit_id, _ in ranked:
+            texts = self.texts.get(unit_id, set()) | {unit_id}
+            matched = tuple(sorted(t for t in texts if needle in normal(t)))
             span = self.timeline.span(unit_id)
             assert span is not None
-            matches.append((0 if exact else 1, unit_id, Match(unit, span, tuple(hits))))
-        return [m for *_, m in sorted(matches, key=lambda item: (item[0], item[1]))]
+            matches.append(Match(self.latest[unit_id], span, matched))
+        return matches

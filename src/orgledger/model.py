@@ -149,21 +149,32 @@ class Snapshot:
 
     def children(self, unit_id: str | None) -> tuple[str, ...]:
         """Ids of the unit's children sorted by id; `None` gives the roots."""
+        if "_children" not in self.__dict__:
+            fast = getattr(self.units, "children", None)
+            if fast is not None:
+                return fast(unit_id)  # type: ignore[no-any-return]
         return self._children.get(unit_id, ())
 
     def roots(self) -> tuple[str, ...]:
         return self.children(None)
 
     def walk(self, root: str | None = None, depth: int | None = None) -> Iterator[tuple[Unit, int]]:
-        """Units in pre-order with their depth below the start, children sorted by id."""
-        units, children = self.units, self._children
+        """Units in pre-order with their depth below the start, children sorted by id.
+
+        A walk of a few levels asks for each unit's children; a whole walk builds
+        the children map once.
+        """
+        units = self.units
+        lookup = self.children if depth is not None else self._children.get
         stack = [(uid, 0) for uid in reversed(self.roots() if root is None else (root,))]
         pop, push = stack.pop, stack.extend
         while stack:
             uid, level = pop()
             yield units[uid], level
-            kids = children.get(uid)
-            if kids and (depth is None or level < depth):
+            if depth is not None and level >= depth:
+                continue
+            kids = lookup(uid)
+            if kids:
                 below = level + 1
                 push([(kid, below) for kid in reversed(kids)])
 

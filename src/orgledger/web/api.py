@@ -28,6 +28,7 @@ def ledger(request: Request) -> Ledger:
     held: Ledger = request.app.state.ledger
     with request.app.state.lock:
         held.refresh()
+        held.timeline  # noqa: B018 - loaded once, so that queries never take the cold path
     return held
 
 
@@ -128,9 +129,15 @@ def find(
     held: Held,
     q: Annotated[str, Query(min_length=1, description="Part of an id, abbreviation or name.")],
     known_at: KnownAt = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many matches.")] = 50,
 ) -> dict[str, Json]:
-    matches = held.find(q, known_at=_moment(known_at))
-    return {"query": q, "matches": [m.to_json() for m in matches]}
+    """Units matching `q`, exact matches first; `more` says whether the limit cut some off."""
+    matches = held.find(q, known_at=_moment(known_at), limit=limit + 1)
+    return {
+        "query": q,
+        "matches": [m.to_json() for m in matches[:limit]],
+        "more": len(matches) > limit,
+    }
 
 
 @router.get("/metrics")
