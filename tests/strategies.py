@@ -375,3 +375,87 @@ def histories(draw: st.DrawFn, max_changesets: int = 6, max_ops: int = 5) -> His
 def recording_orders(history: History) -> st.SearchStrategy[list[ChangeSet]]:
     """The history's change sets in a random recording order."""
     return st.permutations(history.changesets)
+
+
+# -- links: random link and unlink operations on top of a history ---------------------------
+
+LINK_TYPES = ("dotted-line", "finance", "hr")
+"""The first is the type a `link` gets when the plan gives none."""
+
+Links = dict[str, frozenset[tuple[str, str]]]
+"""Unit -> its links as (target, type) pairs, for the units that have any."""
+
+
+@dataclass(frozen=True)
+class LinkedHistory:
+    """A valid history whose change sets also link and unlink units, and the links after each."""
+
+    history: History
+    links: tuple[Links, ...]
+
+
+@st.composite
+def linked_histories(
+    draw: st.DrawFn, max_changesets: int = 5, max_ops: int = 4, max_links: int = 4
+) -> LinkedHistory:
+    """A history with `link`/`unlink` operations appended to each change set.
+
+    The links are tracked alongside: a link ends when its holder or its target ends
+    (which the change set's own operations, before the appended ones, may do).
+    """
+    base = draw(histories(max_changesets, max_ops))
+    held: dict[str, set[tuple[str, str]]] = {}
+    changesets: list[ChangeSet] = []
+    after: list[Links] = []
+    for cs, parents in zip(base.changesets, base.states, strict=True):
+        held = {
+            holder: {(to, kind) for to, kind in pairs if to in parents}
+            for holder, pairs in held.items()
+            if holder in parents
+        }
+        active = sorted(parents)
+        ops: list[Plan] = []
+        for _ in range(draw(st.integers(1, max_links))):
+            existing = sorted((h, to, kind) for h, pairs in held.items() for to, kind in pairs)
+            if existing and draw(st.integers(0, 2)) == 0:  # link twice as often as unlink
+                holder, to, kind = draw(st.sampled_from(existing))
+                typed = draw(st.booleans())
+                op: Plan = {"unlink": holder, "to": to}
+                if typed:
+                    op["type"] = kind
+                held[holder] = {(t, k) for t, k in held[holder] if t != to or (typed and k != kind)}
+                ops.append(op)
+            elif len(active) >= 2:
+                holder = draw(st.sampled_from(active))
+                to = draw(st.sampled_from([u for u in active if u != holder]))
+                kind = draw(st.sampled_from(LINK_TYPES))
+                if (to, kind) in held.get(holder, set()):
+                    continue
+                op = {"link": holder, "to": to}
+                if kind != LINK_TYPES[0] or draw(st.booleans()):
+                    op["type"] = kind
+                held.setdefault(holder, set()).add((to, kind))
+                ops.append(op)
+        plan = cs.content()
+        plan["ops"] = [*plan["ops"], *ops]
+        changesets.append(from_mapping(plan))
+        after.append({h: frozenset(pairs) for h, pairs in held.items() if pairs})
+    return LinkedHistory(History(tuple(changesets), base.states, base.ids), tuple(after))
+
+
+@st.composite
+def reweighted_histories(draw: st.DrawFn, max_changesets: int = 6, max_ops: int = 5) -> History:
+    """A history whose change sets may first set the headcount of units active before them.
+
+    The units' weights then change within the change sets that go on to move or end them,
+    which the plain histories do only now and then. The structure is the same.
+    """
+    base = draw(histories(max_changesets, max_ops))
+    changesets = [base.changesets[0]]
+    for cs, before in zip(base.changesets[1:], base.states, strict=False):
+        chosen = [unit for unit in sorted(before) if draw(st.booleans())]
+        ops: list[Plan] = [{"set": u, "attrs": {WEIGHT_ATTR: draw(headcounts)}} for u in chosen]
+        plan = cs.content()
+        plan["ops"] = [*ops, *plan["ops"]]
+        changesets.append(from_mapping(plan))
+    return History(tuple(changesets), base.states, base.ids)

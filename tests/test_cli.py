@@ -437,7 +437,15 @@ def test_plan_json_gives_each_change_set_with_its_diff(
     assert preview["id"] == "lab-2019"
     assert 0 < preview["magnitude"] <= 1
     assert preview["diff"]["changesets"] == ["lab-2019"]
-    assert preview["diff"]["added"] == [{"id": "lab", "parent": "csig"}]
+    assert preview["diff"]["added"] == [
+        {
+            "id": "lab",
+            "parent": "csig",
+            "kind": "team",
+            "names": {"en": "Research Lab", "zh": "实验室"},
+            "abbr": None,
+        }
+    ]
     assert preview["diff"]["removed"] == []
     assert log_of(cli, tencent_db) == before
 
@@ -765,7 +773,9 @@ def test_diff_json_of_the_930_restructure(cli: Cli, tencent_db: str) -> None:
     assert {"mig", "omg", "sng", "spa"} <= set(removed)
     assert removed["spa"] == "cdg"
     for entry in data["added"] + data["removed"]:
-        assert set(entry) == {"id", "parent"}
+        assert set(entry) == {"id", "parent", "kind", "names", "abbr"}
+    assert next(u for u in data["added"] if u["id"] == "csig")["abbr"] == "CSIG"
+    assert next(u for u in data["removed"] if u["id"] == "sng")["names"]["zh"] == "社交网络事业群"
     for entry in data["moved"]:
         assert set(entry) == {"id", "from", "to"}
     assert {"id": "tencent-cloud", "from": "sng", "to": "csig"} in data["moved"]

@@ -10,14 +10,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from orgledger import Ledger, PlanError, Snapshot
 from orgledger.changeset import ChangeSet
 from orgledger.diff import plan_between
 from orgledger.plan import dump_plan, from_mapping
-from strategies import History, histories, recording_orders
+from strategies import (
+    History,
+    LinkedHistory,
+    histories,
+    linked_histories,
+    recording_orders,
+    reweighted_histories,
+)
 
 PROPERTY = settings(
     max_examples=60,
@@ -280,3 +287,123 @@ def test_one_at_a_time_back_dating_can_deadlock() -> None:
                 assert [p.code for p in refused.value.problems] == [code]
             shuffled.apply(c2, c3)
             assert states(shuffled.at(c4.effective)) == want
+
+
+# -- magnitudes and links ----------------------------------------------------------------------
+
+FEWER = settings(PROPERTY, max_examples=20)
+"""For the properties added with links and magnitude explanations: the file stays quick."""
+
+
+def _latest_at_least(ids: list[str], values: list[float]) -> list[str | None]:
+    """For each entry, the latest earlier one whose value is at least as large, by a plain scan."""
+    found: list[str | None] = []
+    for index, value in enumerate(values):
+        earlier = [j for j in range(index) if values[j] >= value - 1e-12]
+        found.append(ids[earlier[-1]] if earlier else None)
+    return found
+
+
+@FEWER
+@given(reweighted_histories())
+def test_explained_magnitudes_equal_the_stored_ones(history: History) -> None:
+    show(history)
+    with scratch() as tmp:
+        with Ledger.init(tmp / "a.db") as ledger:
+            record_in_order(ledger, history.changesets)
+            entries = ledger.log()
+            stored = {e.record.id: e.magnitude for e in entries}
+            for entry in entries:
+                explanation = ledger.magnitude(entry.record.id)
+                assert abs(explanation.magnitude - entry.magnitude) <= 1e-9, entry.record.id
+                weights = sum(c.weight for c in explanation.counted)
+                assert abs(explanation.counted_weight - weights) <= 1e-9
+                counted = [c.unit for c in explanation.counted]
+                assert len(counted) == len(set(counted)), counted
+                assert explanation.largest_since == entry.largest_since
+            ids = [e.record.id for e in entries]
+            values = [e.magnitude for e in entries]
+            assert [e.largest_since for e in entries] == _latest_at_least(ids, values)
+        with Ledger.open(tmp / "a.db") as reopened:
+            for entry in reopened.log():
+                assert abs(entry.magnitude - stored[entry.record.id]) <= 1e-9
+                again = reopened.magnitude(entry.record.id).magnitude
+                assert abs(again - entry.magnitude) <= 1e-9
+
+
+@settings(FEWER, phases=[Phase.explicit, Phase.generate])
+@given(reweighted_histories())
+def test_magnitudes_lie_between_0_and_1(history: History) -> None:
+    """A magnitude is a share: from 0 to 1 (not shrunk, so that a failure stays quick to report)."""
+    show(history)
+    with scratch() as tmp, Ledger.init(tmp / "a.db") as ledger:
+        record_in_order(ledger, history.changesets)
+        for entry in ledger.log():
+            assert 0.0 <= entry.magnitude <= 1.0, (entry.record.id, entry.magnitude)
+            explained = ledger.magnitude(entry.record.id).magnitude
+            assert 0.0 <= explained <= 1.0, (entry.record.id, explained)
+
+
+def _links(snapshot: Snapshot) -> dict[str, frozenset[tuple[str, str]]]:
+    return {
+        uid: frozenset((k.to, k.type) for k in unit.links)
+        for uid, unit in snapshot.units.items()
+        if unit.links
+    }
+
+
+def _show_linked(linked: LinkedHistory) -> None:
+    show(linked.history)
+    for cs, links in zip(linked.history.changesets, linked.links, strict=True):
+        note(f"links after {cs.id}: {sorted((h, sorted(p)) for h, p in links.items())}")
+
+
+@FEWER
+@given(linked_histories())
+def test_links_follow_the_simulated_model_and_read_back_cold(linked: LinkedHistory) -> None:
+    _show_linked(linked)
+    history = linked.history
+    with scratch() as tmp:
+        with Ledger.init(tmp / "a.db") as ledger:
+            record_in_order(ledger, history.changesets)
+            for cs, parents, links in zip(
+                history.changesets, history.states, linked.links, strict=True
+            ):
+                snapshot = ledger.at(cs.effective)
+                assert _links(snapshot) == links, cs.id
+                assert {u.id: u.parent for u in snapshot.units.values()} == parents, cs.id
+            days = [*history.dates, history.days()[-1]]
+            expected = {day: states(ledger.at(day)) for day in days}
+            assert ledger.verify().ok
+        for day, want in expected.items():
+            with Ledger.open(tmp / "a.db") as cold:
+                assert states(cold.at(day)) == want, f"cold read on {day}"
+
+
+@settings(FEWER, max_examples=30)
+@given(st.data())
+def test_plan_between_turns_one_state_into_the_other_with_links(data: st.DataObject) -> None:
+    linked = data.draw(linked_histories(), label="history")
+    _show_linked(linked)
+    history = linked.history
+    days = history.days()
+    first = data.draw(st.integers(0, len(days) - 2), label="d1")
+    second = data.draw(st.integers(first + 1, len(days) - 1), label="d2")
+    d1, d2 = days[first], days[second]
+    with scratch() as tmp:
+        with Ledger.init(tmp / "a.db") as original:
+            record_in_order(original, history.changesets)
+            before, after = original.at(d1), original.at(d2)
+        with Ledger.init(tmp / "c.db") as rebuilt:
+            base = plan_between(Snapshot(d1, {}), before, "base", d1)
+            step = plan_between(before, after, "step", d2)
+            note(dump_plan(base))
+            note(dump_plan(step))
+            event(f"links before: {bool(_links(before))}, after: {bool(_links(after))}")
+            for cs in (base, step):
+                if cs.ops:
+                    rebuilt.apply(cs)
+            assert states(rebuilt.at(d1)) == states(before)
+            assert states(rebuilt.at(d2)) == states(after)
+            assert _links(rebuilt.at(d2)) == _links(after)
+            assert rebuilt.verify().ok

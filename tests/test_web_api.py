@@ -148,7 +148,9 @@ def test_preview_shows_the_diff_and_writes_nothing(client: TestClient) -> None:
     )
     assert result.status_code == 200
     (preview,) = result.json()["previews"]
-    assert preview["diff"]["added"] == [{"id": "lab", "parent": "teg"}]
+    assert preview["diff"]["added"] == [
+        {"id": "lab", "parent": "teg", "kind": "department", "names": {"en": "Lab"}, "abbr": None}
+    ]
     assert client.get("/api/v1/log").json() == before
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from ._shell import Db, Fmt, Format, Group, KnownAt, emit_json, opened, out, parse_date
+from ._shell import Db, Fmt, Format, Group, KnownAt, Lang, emit_json, opened, out, parse_date
 from .errors import UsageError
 from .metrics import MetricQuery, summary
 from .periods import FORMS_HELP, Period, PeriodError, parse_period
@@ -31,7 +31,6 @@ def _period(value: str) -> Period:
         raise typer.BadParameter(str(exc)) from None
 
 
-OptDate = Annotated[date | None, typer.Option(parser=parse_date, metavar="DATE")]
 Actor = Annotated[
     str | None,
     typer.Option("--by", metavar="NAME", help="Who does it [default: the system user name]."),
@@ -91,6 +90,7 @@ def metrics_show(
         ),
     ] = None,
     known_at: KnownAt = None,
+    lang: Lang = None,
     db: Db = None,
     fmt: Format = Fmt.text,
 ) -> None:
@@ -98,7 +98,7 @@ def metrics_show(
     kinds = tuple(g.strip() for g in growth.split(",") if g.strip()) if growth else ()
     query = MetricQuery(metric, period, unit, at, rollup, restate_to, kinds)
     with opened(db) as ledger:
-        table = ledger.metrics(query, known_at=known_at)
+        table = ledger.metrics(query, known_at=known_at, lang=lang)
     if fmt is Fmt.json:
         emit_json(table.to_json())
     else:
@@ -129,7 +129,10 @@ def stats(
         str | None,
         typer.Argument(metavar="[UNIT]", help="Only this unit's subtree [default: every root]."),
     ] = None,
-    at: OptDate = None,
+    at: Annotated[
+        date | None,
+        typer.Option(parser=parse_date, metavar="DATE", help="Date (YYYY-MM-DD) [default: today]."),
+    ] = None,
     start: Annotated[
         date | None,
         typer.Option("--from", parser=parse_date, metavar="DATE", help="Start of a range."),
@@ -204,7 +207,7 @@ def scenario_show(
     depth: Annotated[
         int | None, typer.Option("--depth", min=0, metavar="N", help="Levels to show.")
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", metavar="LANG")] = None,
+    lang: Lang = None,
     db: Db = None,
     fmt: Format = Fmt.text,
 ) -> None:

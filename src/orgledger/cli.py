@@ -363,13 +363,14 @@ def demo_command(
             f"{upgrade.record.id} (magnitude {upgrade.magnitude:.2f}) is the largest "
             f"reorganization since {upgrade.largest_since or 'ever'}.\n"
         )
-        console.print(render.metrics_view(ledger.metrics(demo.CLAIM)))
-        console.print(
+        console.print(render.metrics_view(ledger.metrics(demo.CLAIM, lang=lang)))
+        # Plain echo: a console would wrap the commands, and a wrapped command breaks on paste.
+        typer.echo(
             f"\nExplore it: orgledger show pcg --at 2018-09-30 --lang zh --db {built.path}\n"
             f"            orgledger magnitude {demo.UPGRADE} --db {built.path}\n"
             f"            orgledger stats tencent --from 2018-01-01 --to 2018-12-31 --by focus "
-            f"--db {built.path}",
-            markup=False,
+            f"--db {built.path}\n"
+            f"            orgledger serve --db {built.path}"
         )
     finally:
         ledger.close()

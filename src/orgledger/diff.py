@@ -36,12 +36,23 @@ class Diff:
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "changesets": list(self.changesets),
-            "added": [{"id": u.id, "parent": u.parent} for u in self.added],
-            "removed": [{"id": u.id, "parent": u.parent} for u in self.removed],
+            "added": [_listed(u) for u in self.added],
+            "removed": [_listed(u) for u in self.removed],
             "moved": [{"id": i, "from": a, "to": b} for i, a, b in self.moved],
             "renamed": [{"id": i, "from": a, "to": b} for i, a, b in self.renamed],
             "changed": [{"id": i, "field": f, "from": a, "to": b} for i, f, a, b in self.changed],
         }
+
+
+def _listed(unit: Unit) -> dict[str, Json]:
+    """An added or removed unit: where it is, and enough to show it without another lookup."""
+    return {
+        "id": unit.id,
+        "parent": unit.parent,
+        "kind": unit.kind,
+        "names": dict(unit.names),
+        "abbr": unit.abbr,
+    }
 
 
 def compare(

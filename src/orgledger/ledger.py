@@ -37,7 +37,14 @@ from .model import Json, Snapshot, Unit
 from .plan import from_mapping, parse_plan, read_plan, read_plan_text
 from .replay import Outcome, Progress, run
 from .scenarios import Outcome as ScenarioOutcome
-from .scenarios import Scenario, ScenarioError, check_name, simulate, stored_plan
+from .scenarios import (
+    Scenario,
+    ScenarioError,
+    check_name,
+    outcome_of,
+    simulate,
+    stored_plan,
+)
 from .scenarios import replay as replay_scenarios
 from .stats import Stats, measure
 from .store import Derived, Store
@@ -586,7 +593,9 @@ class Ledger:
         unit_id = self.resolve(unit, known_at=known_at)
         return {"unit": unit_id, "metrics": series(self.metric_values(known_at=known_at), unit_id)}
 
-    def metrics(self, query: MetricQuery, *, known_at: datetime | None = None) -> MetricTable:
+    def metrics(
+        self, query: MetricQuery, *, known_at: datetime | None = None, lang: str | None = None
+    ) -> MetricTable:
         """Answer a metric question in the structure of the query's date."""
         values = self.metric_values(query.metric, known_at=known_at)
         if not values:
@@ -598,12 +607,9 @@ class Ledger:
         if query.unit is not None:
             query = replace(query, unit=self.resolve(query.unit, day, known_at=known_at))
         table = query.answer(values, structure, self._timeline(known_at).lineage)
-        names = {r.unit: self._name(r.unit, known_at) for r in table.rows}
+        latest = self.vocabulary(known_at).latest
+        names = {r.unit: latest[r.unit].name(lang) for r in table.rows if r.unit in latest}
         return replace(table, names=names)
-
-    def _name(self, unit_id: str, known_at: datetime | None) -> str:
-        unit = self.vocabulary(known_at).latest.get(unit_id)
-        return unit.name() if unit else unit_id
 
     # -- org health and scenarios ------------------------------------------------
 
@@ -670,6 +676,17 @@ class Ledger:
     def simulate_scenario(self, name: str) -> ScenarioOutcome:
         """The structure as if the scenario were applied on its effective date, and the diff."""
         found = self.scenario(name)
+        record = found.applied
+        if record is not None and record.id in self.timeline.magnitudes:
+            # Applied: what its change set did, as recorded.
+            timeline = self.timeline
+            start, end = timeline.versions_of(record)
+            day = record.effective
+            before = Snapshot(day, ActiveUnits(timeline.columns, timeline.versions, start))
+            after = Snapshot(day, ActiveUnits(timeline.columns, timeline.versions, end))
+            touched = [v.unit_id for v in timeline.versions[start:end]]
+            magnitude = timeline.magnitudes[record.id]
+            return outcome_of(found, before, after, timeline.effect(record), magnitude, touched)
         before = self.at(found.changeset.effective)
         head = self.records[-1].seq if self.records else 0
         return simulate(found, before, self.timeline.forest.spans, head + 1)

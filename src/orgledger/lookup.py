@@ -79,7 +79,7 @@ class Vocabulary:
             return next(iter(ids))
         if ids:
             raise AmbiguousUnitError(ref, [self.describe(uid) for uid in sorted(ids)])
-        close = difflib.get_close_matches(normal(ref), [*self.terms, *self.latest], n=3)
+        close = difflib.get_close_matches(normal(ref), sorted({*self.terms, *self.latest}), n=3)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise UnknownUnitError(f"no unit is called '{ref}'{hint}")
 

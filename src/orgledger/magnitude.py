@@ -127,10 +127,11 @@ def count(
             mover = unit.id == unit_id
             if unit.id in counted and (not mover or counted[unit.id].why == "created"):
                 continue
+            earlier = before.units.get(unit.id)
             counted[unit.id] = Counted(
                 unit.id,
                 "moved" if mover else "moved-with",
-                unit.weight,
+                (earlier or unit).weight,
                 before.path(unit.id) if unit.id in before.units else (),
                 after.path(unit.id),
                 f"from {old.parent} to {new.parent}" if mover else f"with {unit_id}",

@@ -69,6 +69,8 @@ class RawRow:
 
     line: int
     fields: Mapping[str, Any]
+    problem: Problem | None = None
+    """What is wrong with the row's shape, found while reading (reported with the rest)."""
 
 
 def read_metrics(path: str | os.PathLike[str], display: str | None = None) -> list[RawRow]:
@@ -102,16 +104,9 @@ def _csv_rows(text: str, name: str) -> list[RawRow]:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(columns):
-                raise MetricsError(
-                    [
-                        Problem(
-                            "columns",
-                            f"{len(cells)} cells where the header has {len(columns)}",
-                            file=name,
-                            line=line,
-                        )
-                    ]
-                )
+                message = f"{len(cells)} cells where the header has {len(columns)}"
+                rows.append(RawRow(line, {}, Problem("columns", message, file=name, line=line)))
+                continue
             values = {c: v.strip() for c, v in zip(columns, cells, strict=True)}
             rows.append(RawRow(line, {k: v for k, v in values.items() if v != ""}))
     except csv.Error as exc:
@@ -137,23 +132,18 @@ def _json_rows(text: str, name: str) -> list[RawRow]:
         )
     prefix: tuple[str | int, ...] = ("metrics",) if isinstance(value, dict) else ()
     rows: list[RawRow] = []
-    problems: list[Problem] = []
     for index, item in enumerate(items):
         line = lines.get((*prefix, index), 1)
         if not isinstance(item, dict):
-            problems.append(
-                Problem("type", f"row {index + 1} is not an object", file=name, line=line)
-            )
+            problem = Problem("type", f"row {index + 1} is not an object", file=name, line=line)
+            rows.append(RawRow(line, {}, problem))
             continue
         unknown = sorted(set(item) - set(COLUMNS))
         if unknown:
-            problems.append(
-                Problem("unknown-key", f"unknown key '{unknown[0]}'", file=name, line=line)
-            )
+            problem = Problem("unknown-key", f"unknown key '{unknown[0]}'", file=name, line=line)
+            rows.append(RawRow(line, {}, problem))
             continue
         rows.append(RawRow(line, {k: v for k, v in item.items() if v is not None}))
-    if problems:
-        raise MetricsError(problems)
     return rows
 
 
@@ -213,8 +203,10 @@ def parse_row(row: RawRow) -> tuple[str, MetricValue] | str:
     basis = f.get("basis", "reported")
     if basis not in BASES:
         return f"basis '{basis}' is not one of {', '.join(BASES)}"
-    source = f.get("source", ())
-    if isinstance(source, str):
+    source = f.get("source")
+    if source is None:
+        sources: tuple[str, ...] = ()
+    elif isinstance(source, str):
         sources = tuple(source.split())
     elif isinstance(source, list) and all(isinstance(s, str) for s in source):
         sources = tuple(source)
@@ -263,6 +255,9 @@ def check_rows(
     values: list[MetricValue] = []
     seen: dict[tuple[str, str, Period], int] = {}
     for row in rows:
+        if row.problem is not None:
+            problems.append(row.problem)
+            continue
         parsed = parse_row(row)
         if isinstance(parsed, str):
             problems.append(Problem("bad-row", parsed, file=name, line=row.line))
@@ -369,13 +364,25 @@ class Figure:
     sources: tuple[str, ...]
     parts: tuple[str, ...] = ()
     """Units whose loaded values make it up."""
+    cover: frozenset[str] = frozenset()
+    """Units of the structure asked about that hold those values: growth compares
+    two periods only when the same units hold their figures."""
 
     @classmethod
     def of(cls, value: MetricValue) -> Figure:
-        return cls(value.value, value.currency, value.basis, value.sources, (value.unit,))
+        unit = value.unit
+        return cls(
+            value.value, value.currency, value.basis, value.sources, (unit,), frozenset([unit])
+        )
 
-    def scaled(self, share: float) -> Figure:
-        return replace(self, value=self.value * share, basis=loosest(self.basis, "restated"))
+    def carried(self, heir: str, share: float) -> Figure:
+        """`share` of the figure, now held by `heir`."""
+        return replace(
+            self,
+            value=self.value * share,
+            basis=loosest(self.basis, "restated"),
+            cover=frozenset([heir]),
+        )
 
 
 def loosest(*bases: str) -> str:
@@ -400,6 +407,7 @@ def combine(figures: Sequence[Figure], where: str, how: str = "derived") -> Figu
         loosest(how, *(f.basis for f in figures)),
         tuple(sources),
         tuple(parts),
+        frozenset().union(*(f.cover for f in figures)),
     )
 
 
@@ -535,46 +543,60 @@ class MetricQuery:
     def _figures(
         self, period: Period, values: Sequence[MetricValue], structure: Snapshot, lineage: EdgeIndex
     ) -> tuple[dict[str, Figure], list[Unallocated]]:
-        own: dict[str, list[Figure]] = {}
+        """Each unit's figure for `period`: as loaded, then carried (restate), then rolled up.
+
+        Carried values add to what their heirs hold; they are not a reported total,
+        so in a roll-up they come on top of the heir's own value or its children's sum.
+        """
+        own: dict[str, Figure] = {}
+        carried: dict[str, list[Figure]] = {}
         unallocated: list[Unallocated] = []
         day = structure.at
         for value in values:
             if value.period != period or value.metric != self.metric:
                 continue
             if self.restate_to is None or value.unit in structure:
-                own.setdefault(value.unit, []).append(Figure.of(value))
+                own[value.unit] = Figure.of(value)
                 continue
-            carried = _carry(value.unit, 1.0, day, structure, lineage)
-            if not carried:
+            heirs, lost = _carry(value.unit, 1.0, day, structure, lineage)
+            if lost:
                 unallocated.append(
                     Unallocated(
-                        value.unit, value.value, f"no successor active on {day.isoformat()}"
+                        value.unit,
+                        value.value * lost,
+                        f"no successor active on {day.isoformat()}",
                     )
                 )
-            for heir, share in carried.items():
-                own.setdefault(heir, []).append(Figure.of(value).scaled(share))
-        figures = {
-            u: combine(f, f"the values carried into '{u}'", "restated") for u, f in own.items()
+            for heir, share in heirs.items():
+                carried.setdefault(heir, []).append(Figure.of(value).carried(heir, share))
+        added = {
+            u: combine(f, f"the values carried into '{u}'", "restated") for u, f in carried.items()
         }
         if not self.rollup:
-            return figures, unallocated
-        for unit_id, figure in figures.items():
+            merged = {u: [f] for u, f in own.items()}
+            for unit_id, figure in added.items():
+                merged.setdefault(unit_id, []).append(figure)
+            return {u: combine(f, f"the values of '{u}'", "restated") for u, f in merged.items()}, (
+                unallocated
+            )
+        for unit_id, figure in own.items():
             if unit_id not in structure:
                 unallocated.append(
                     Unallocated(
                         unit_id,
                         figure.value,
-                        f"not in the structure on {day.isoformat()} (restate it with --restate-to)",
+                        f"not in the structure on {day.isoformat()}; restate it with --restate-to",
                     )
                 )
-        return _rolled(figures, structure), unallocated
+        return _rolled(own, added, structure), unallocated
 
 
 GROWTH = {"yoy": Period.year_before, "qoq": Period.quarter_before}
 
 
 def _growth(now: Figure, before: Figure | None, kind: str) -> float | None:
-    if before is None or before.value == 0:
+    """Growth from `before` to `now`, only when the same units hold both figures."""
+    if before is None or before.value == 0 or before.cover != now.cover:
         return None
     if now.currency != before.currency:
         raise CurrencyError(_currency_message([before, now], f"computing {kind} growth"))
@@ -583,32 +605,46 @@ def _growth(now: Figure, before: Figure | None, kind: str) -> float | None:
 
 def _carry(
     unit: str, share: float, day: date, structure: Snapshot, lineage: EdgeIndex
-) -> dict[str, float]:
-    """Shares of `unit`'s content held on `day` by active units, following lineage forward."""
+) -> tuple[dict[str, float], float]:
+    """Shares of `unit`'s content held on `day` by active units, following lineage forward.
+
+    Also returns the share that went nowhere (a unit that ended without successors).
+    """
     found: dict[str, float] = {}
+    lost = 0.0
     todo = [(unit, share)]
     while todo:
         current, part = todo.pop()
         if current in structure:
             found[current] = found.get(current, 0.0) + part
             continue
-        for edge in lineage.outgoing.get(current, ()):
-            if edge.date <= day and edge.share > 0:
-                todo.append((edge.dst, part * edge.share))
-    return found
+        edges = [e for e in lineage.outgoing.get(current, ()) if e.date <= day and e.share > 0]
+        for edge in edges:
+            todo.append((edge.dst, part * edge.share))
+        lost += part * max(0.0, 1.0 - sum(e.share for e in edges))
+    return found, (lost if lost > 1e-12 else 0.0)
 
 
-def _rolled(figures: Mapping[str, Figure], structure: Snapshot) -> dict[str, Figure]:
-    """Each unit's own value if it has one (a subtree total), else the sum of its children's."""
+def _rolled(
+    own: Mapping[str, Figure], added: Mapping[str, Figure], structure: Snapshot
+) -> dict[str, Figure]:
+    """Each unit's own value if it has one (a subtree total), else the sum of its children's,
+    plus whatever was carried into it. A sum of children is derived, even from one child."""
     rolled: dict[str, Figure] = {}
     order = [unit.id for unit, _ in structure.walk()]
     for unit_id in reversed(order):
-        if unit_id in figures:
-            rolled[unit_id] = figures[unit_id]
-            continue
-        below = [rolled[c] for c in structure.children(unit_id) if c in rolled]
-        if below:
-            rolled[unit_id] = combine(below, f"the children of '{unit_id}'")
+        parts: list[Figure] = []
+        if unit_id in own:
+            parts.append(own[unit_id])
+        else:
+            below = [rolled[c] for c in structure.children(unit_id) if c in rolled]
+            if below:
+                summed = combine(below, f"the children of '{unit_id}'")
+                parts.append(replace(summed, basis=loosest("derived", summed.basis)))
+        if unit_id in added:
+            parts.append(added[unit_id])
+        if parts:
+            rolled[unit_id] = combine(parts, f"the values of '{unit_id}'", "restated")
     return rolled
 
 

@@ -37,13 +37,13 @@ class Period:
         if s.day == 1 and e == _month_end(e.year, e.month) and s.year == e.year:
             months = e.month - s.month + 1
             if months == 12:
-                return str(s.year)
+                return f"{s.year:04d}"
             if months == 6 and s.month in (1, 7):
-                return f"{s.year}H{1 if s.month == 1 else 2}"
+                return f"{s.year:04d}H{1 if s.month == 1 else 2}"
             if months == 3 and s.month % 3 == 1:
-                return f"{s.year}Q{(s.month - 1) // 3 + 1}"
+                return f"{s.year:04d}Q{(s.month - 1) // 3 + 1}"
             if months == 1:
-                return f"{s.year}-{s.month:02d}"
+                return f"{s.year:04d}-{s.month:02d}"
         return f"{s.isoformat()}..{e.isoformat()}"
 
     def __str__(self) -> str:
@@ -55,6 +55,9 @@ class Period:
 
     def year_before(self) -> Period:
         """The same period one year earlier (a month end stays a month end)."""
+        if self.start == self.end:
+            day = _shift(self.end, -12, True)
+            return Period(day, day)
         return Period(_shift(self.start, -12, False), _shift(self.end, -12, True))
 
     def quarter_before(self) -> Period:

@@ -76,6 +76,11 @@ def _value(value: Json) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _links(links: Json) -> str:
+    """Links as `target (type), ...`, or `none`."""
+    return ", ".join(f"{k['to']} ({k['type']})" for k in links) or "none"
+
+
 def diff_view(diff: Diff, lang: str | None, title: str | None = None) -> RenderableType:
     """The diff, marked in colour and in words."""
     lines: list[Text] = []
@@ -102,7 +107,10 @@ def diff_view(diff: Diff, lang: str | None, title: str | None = None) -> Rendera
         new_text = ", ".join(f"{k}: {v}" for k, v in new_names.items())
         line("renamed", unit_id, f"from {old_text} to {new_text}")
     for unit_id, field, old_value, new_value in diff.changed:
-        line("changed", unit_id, f"{field} from {_value(old_value)} to {_value(new_value)}")
+        if field == "links":
+            line("changed", unit_id, f"links from {_links(old_value)} to {_links(new_value)}")
+        else:
+            line("changed", unit_id, f"{field} from {_value(old_value)} to {_value(new_value)}")
     if not diff:
         lines.append(Text("no changes", style="dim"))
     return Group(*lines)
@@ -153,9 +161,13 @@ def history_view(found: History) -> RenderableType:
 def log_view(entries: Sequence[LogEntry]) -> RenderableType:
     table = Table(title="change sets in effective order", title_justify="left")
     for column in ("effective", "id", "title", "ops", "magnitude", "largest since"):
-        table.add_column(column, justify="right" if column == "ops" else "left")
+        table.add_column(
+            column,
+            justify="right" if column == "ops" else "left",
+            overflow="fold" if column in ("id", "largest since") else "ellipsis",
+        )
     for entry in entries:
-        bar = "█" * round(entry.magnitude * 20)
+        bar = "█" * round(entry.magnitude * 10)
         magnitude = Text(f"{entry.magnitude:.2f} ")
         magnitude.append(bar, style="cyan")
         table.add_row(

@@ -55,7 +55,9 @@ def magnitude(forest: Forest) -> float:
     """Weighted share of units whose path to the root changed, that ended or were created.
 
     Over every unit active just before or just after the change set; the weight is
-    the `headcount` attribute where present, else 1.
+    the `headcount` attribute where present, else 1, as it stood before the change
+    set (as it stands after, for a unit the change set created), so the result
+    lies in [0, 1].
     """
     counted: dict[str, float] = {}
     created_weight = 0.0
@@ -70,6 +72,8 @@ def magnitude(forest: Forest) -> float:
             counted[unit_id] = before.weight
         elif before is not None and after is not None and before.parent != after.parent:
             for inner in forest.subtree(unit_id):
-                counted[inner] = forest[inner].weight
+                # A unit that existed weighs what it weighed before, as in the universe.
+                held = forest.units.get(inner)
+                counted[inner] = (held or forest[inner]).weight
     universe = forest.weight_total + created_weight
     return sum(counted.values()) / universe if universe > 0 else 0.0

@@ -164,19 +164,22 @@ def simulate(
     after = Snapshot(changeset.effective, units)
     day = changeset.effective
     diff = compare(overlay, before.units.get, after.units.get, day, day, [changeset.id])
-    counted, _ = count(before, after, overlay)
+    return outcome_of(scenario, before, after, diff, outcome.magnitude, overlay)
+
+
+def outcome_of(
+    scenario: Scenario,
+    before: Snapshot,
+    after: Snapshot,
+    diff: Diff,
+    magnitude: float,
+    touched: Iterable[str],
+) -> Outcome:
+    """The figures of a scenario's change set, given the structures around it."""
+    counted, _ = count(before, after, touched)
     moved = sum(
         float(c.weight)
         for c in counted
         if c.why in ("moved", "moved-with") and "headcount" in after.units[c.unit].attrs
     )
-    return Outcome(
-        scenario,
-        before,
-        after,
-        diff,
-        outcome.magnitude,
-        len(counted),
-        moved,
-        measure(after),
-    )
+    return Outcome(scenario, before, after, diff, magnitude, len(counted), moved, measure(after))

@@ -74,8 +74,8 @@ class Stats:
             "span": {
                 "managers": self.managers,
                 "mean": None if self.span_mean is None else round(self.span_mean, 6),
-                "median": self.span_median,
-                "p90": self.span_p90,
+                "median": None if self.span_median is None else round(self.span_median, 6),
+                "p90": None if self.span_p90 is None else round(self.span_p90, 6),
                 "max": self.span_max,
             },
             "headcount": self.headcount,
@@ -214,7 +214,7 @@ def plot(series: Sequence[Stats], path: str, until: date | None = None) -> None:
             bottom.step(days, points, where="post", label=value)
         measure_name = "headcount share" if use_heads else "share of units"
         bottom.set_title(f"{measure_name} by {series[0].by}")
-        bottom.set_ylim(0, 1)
+        bottom.set_ylim(-0.02, 1.05)
         bottom.legend(loc="upper left")
         bottom.grid(alpha=0.3)
     figure.autofmt_xdate()

@@ -112,7 +112,8 @@ metric_values_t = sa.Table(
     "metric_values",
     meta,
     sa.Column("load", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("pos", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("row", sa.Integer, nullable=False),
     sa.Column("unit", sa.String, nullable=False),
     sa.Column("metric", sa.String, nullable=False),
     sa.Column("start", sa.String, nullable=False),
@@ -530,6 +531,7 @@ class Store:
                     [
                         {
                             "load": load,
+                            "pos": number,
                             "row": v.row,
                             "unit": v.unit,
                             "metric": v.metric,
@@ -540,7 +542,7 @@ class Store:
                             "basis": v.basis,
                             "sources": orjson.dumps(list(v.sources)).decode("utf-8"),
                         }
-                        for v in values
+                        for number, v in enumerate(values, start=1)
                     ],
                 )
         return load
@@ -550,7 +552,7 @@ class Store:
         query = (
             sa.select(metric_values_t, metric_loads_t.c.recorded_at)
             .join(metric_loads_t, metric_loads_t.c.id == metric_values_t.c.load)
-            .order_by(metric_values_t.c.load, metric_values_t.c.row)
+            .order_by(metric_values_t.c.load, metric_values_t.c.pos)
         )
         if metric is not None:
             query = query.where(metric_values_t.c.metric == metric)
