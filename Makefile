@@ -29,9 +29,10 @@ $(VENDOR)/.built: frontend/node_modules/.package-lock.json
 	cp frontend/node_modules/d3-org-chart/package.json $(VENDOR)/package-d3-org-chart.json
 	touch $@
 
-# The browser tests drive Debian's Chromium; install it when it is missing.
+# The browser tests drive Debian's Chromium (with CJK fonts for Chinese names);
+# install them when missing.
 browser:
-	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 	@test -x $(CHROMIUM) || (echo "Chromium is missing and could not be installed" >&2; exit 1)
 
 demo: $(STAMP)
