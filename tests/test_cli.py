@@ -17,6 +17,7 @@ from typer.testing import Result
 
 from orgledger import Ledger, __version__
 from orgledger.demo import example_plans
+from outcomes import as_json, fails, ok
 
 Cli = Callable[..., Result]
 Write = Callable[[str, str], str]
@@ -67,25 +68,6 @@ ops:
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def fails(result: Result, code: int) -> Result:
-    """The command ended with `code`, cleanly: no traceback, no stray exception."""
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout
-    assert "Traceback" not in result.stderr
-    assert isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).stdout)
 
 
 def log_of(cli: Cli, db: str) -> list[dict[str, Any]]:

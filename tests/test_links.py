@@ -14,7 +14,6 @@ Links never change the tree; they end when either end of them ends.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from orgledger import Ledger, PlanError, Snapshot
 from orgledger import ledger as ledger_module
 from orgledger.diff import plan_between
 from orgledger.model import Link
+from outcomes import as_json, fails, ok
 
 Cli = Callable[..., Result]
 Write = Callable[[str, str], str]
@@ -76,6 +76,7 @@ BASE = plan(
     create("c", "acme"),
     create("old", "acme"),
 )
+
 CLOSE_OLD = plan("close-old", CLOSED, {"dissolve": "old"})
 
 
@@ -90,23 +91,6 @@ def org_db(db: str) -> str:
     with Ledger.open(db) as opened:
         opened.apply(BASE, CLOSE_OLD)
     return db
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def fails(result: Result, code: int) -> Result:
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).stdout)
 
 
 def links_of(snapshot: Snapshot) -> dict[str, set[tuple[str, str]]]:

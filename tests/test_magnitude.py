@@ -15,7 +15,6 @@ against `reference`, which recomputes the formula from the two snapshots alone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from typer.testing import Result
 
 from orgledger import Ledger, Snapshot
 from orgledger.magnitude import largest_since
+from outcomes import as_json, fails, ok
 
 Cli = Callable[..., Result]
 
@@ -61,23 +61,6 @@ BASE = plan("base", START, *(create(uid, parent) for uid, parent in TREE.items()
 def org(ledger: Ledger) -> Ledger:
     ledger.apply(BASE)
     return ledger
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def fails(result: Result, code: int) -> Result:
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).stdout)
 
 
 def logged(ledger: Ledger, cs_id: str) -> float:

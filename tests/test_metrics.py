@@ -61,6 +61,7 @@ from orgledger.demo import example_metrics
 from orgledger.errors import UsageError
 from orgledger.periods import PeriodError
 from orgledger.synth import history
+from outcomes import as_json, fails, ok
 
 Cli = Callable[..., Result]
 Write = Callable[[str, str], str]
@@ -137,24 +138,6 @@ HEADER = "unit,metric,period,value,currency,basis,source"
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def fails(result: Result, code: int) -> Result:
-    """The command ended with `code`, cleanly: no traceback, no stray exception."""
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).stdout)
 
 
 def error_lines(result: Result) -> list[str]:

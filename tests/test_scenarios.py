@@ -12,7 +12,6 @@ The ledger holds, from 2020-01-01,
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -24,6 +23,7 @@ from typer.testing import Result
 
 from orgledger import Ledger, PlanError
 from orgledger.scenarios import ScenarioError
+from outcomes import as_json, fails, ok
 
 Cli = Callable[..., Result]
 Write = Callable[[str, str], str]
@@ -95,23 +95,6 @@ def org_db(db: str) -> str:
 def org(org_db: str) -> Iterator[Ledger]:
     with Ledger.open(org_db) as opened:
         yield opened
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def fails(result: Result, code: int) -> Result:
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).stdout)
 
 
 def history_view(cli: Cli, db: str) -> list[Any]:

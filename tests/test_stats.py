@@ -19,7 +19,6 @@ with `statistics`, and a few are also written out by hand.
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from typer.testing import Result
 
 from orgledger import Ledger
 from orgledger.stats import Stats
+from outcomes import as_json, fails, ok
 
 Cli = Callable[..., Result]
 
@@ -84,23 +84,6 @@ def org_db(db: str) -> str:
     with Ledger.open(db) as ledger:
         ledger.apply(BASE)
     return db
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def fails(result: Result, code: int) -> Result:
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
-def as_json(result: Result) -> Any:
-    return json.loads(ok(result).stdout)
 
 
 # -- the expected figures, from the table ------------------------------------------------------
