@@ -160,11 +160,15 @@ def history_view(found: History) -> RenderableType:
 
 def log_view(entries: Sequence[LogEntry]) -> RenderableType:
     table = Table(title="change sets in effective order", title_justify="left")
+    widest = max((len(e.record.id) for e in entries), default=2)
     for column in ("effective", "id", "title", "ops", "magnitude", "largest since"):
+        # Ids, dates and bars are worth nothing cut short; titles wrap.
         table.add_column(
             column,
             justify="right" if column == "ops" else "left",
-            overflow="fold" if column in ("id", "largest since") else "ellipsis",
+            min_width={"id": widest, "effective": 10, "magnitude": 15}.get(column),
+            no_wrap=column in ("effective", "id", "magnitude"),
+            overflow="fold" if column == "largest since" else "ellipsis",
         )
     for entry in entries:
         bar = "█" * round(entry.magnitude * 10)
