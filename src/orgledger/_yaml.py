@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -28,12 +29,35 @@ _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HIGH, _LOW = r"\\u[dD][89abAB][0-9a-fA-F]{2}", r"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_LONE_ESCAPE = re.compile(f"{_HIGH}(?!{_LOW})|(?<!{_HIGH}){_LOW}")
 _SPECIAL_FLOAT = {
     ".inf": float("inf"),
     "+.inf": float("inf"),
     "-.inf": float("-inf"),
     ".nan": float("nan"),
 }
+
+
+def shorten(text: str, limit: int = 400) -> str:
+    """`text` fit for a one-line message: control characters and line breaks escaped, and cut
+    in the middle when longer than `limit`, so that a quoted value cannot flood a terminal."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…{text[-half:]}"
+
+
+def _within(text: str, line: int) -> int:
+    """`line`, or the last line when a parser points past the end of the text."""
+    return min(line, len(text.splitlines()) or 1)
+
+
+def _too_many_digits() -> str:
+    return f"a number has more than {sys.get_int_max_str_digits()} digits"
 
 
 def decode(data: bytes, name: str) -> str:
@@ -94,10 +118,14 @@ class _Builder:
             if node.tag.startswith("!") or (
                 node.tag.startswith("tag:") and node.tag not in _ALLOWED_TAGS
             ):
-                self.fail(node, "yaml-tag", f"the tag '{node.tag}' is not allowed in plans")
+                tag = shorten(node.tag, 100)
+                self.fail(node, "yaml-tag", f"the tag '{tag}' is not allowed in plans")
                 continue
             if isinstance(node, yaml.ScalarNode):
-                holder[slot] = _scalar(node)
+                try:
+                    holder[slot] = _scalar(node)
+                except ValueError:
+                    self.fail(node, "syntax", _too_many_digits())
             elif isinstance(node, yaml.SequenceNode):
                 items: list[Any] = [None] * len(node.value)
                 holder[slot] = items
@@ -112,7 +140,8 @@ class _Builder:
                         continue
                     key = key_node.value
                     if key in mapping:
-                        self.fail(key_node, "duplicate-key", f"key '{key}' appears twice")
+                        shown = shorten(key, 100)
+                        self.fail(key_node, "duplicate-key", f"key '{shown}' appears twice")
                         continue
                     mapping[key] = None
                     # A key's problems belong on the key's line, whatever its value spans.
@@ -124,6 +153,11 @@ class _Builder:
 def load(text: str, name: str, fmt: str) -> tuple[Any, Lines]:
     """Values and line table of a YAML (`fmt="yaml"`) or JSON (`fmt="json"`) text."""
     value: Any = None
+    lone = _SURROGATE.search(text)
+    if lone:
+        line = text.count("\n", 0, lone.start()) + 1
+        message = "the text holds half a surrogate pair, which is not a character"
+        raise PlanError([Problem("encoding", message, file=name, line=line)])
     if fmt == "json":
         value = _load_json(text, name)
     try:
@@ -132,15 +166,29 @@ def load(text: str, name: str, fmt: str) -> tuple[Any, Lines]:
         if fmt == "json":
             return value, {}
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
+        line = _within(text, mark.line + 1 if mark else 1)
         raise PlanError(
-            [Problem("syntax", f"not valid YAML: {exc.problem or exc}", file=name, line=line)]
+            [
+                Problem(
+                    "syntax",
+                    f"not valid YAML: {shorten(str(exc.problem or exc))}",
+                    file=name,
+                    line=line,
+                )
+            ]
         ) from None
     except (yaml.YAMLError, RecursionError) as exc:
         if fmt == "json":
             return value, {}
         why = "nesting is too deep" if isinstance(exc, RecursionError) else str(exc)
-        raise PlanError([Problem("syntax", f"not valid YAML: {why}", file=name, line=1)]) from None
+        line = 1
+        if isinstance(exc, yaml.reader.ReaderError):
+            # libyaml gives the offset in UTF-8 bytes; the rest of its text names the stream.
+            line = text.encode("utf-8")[: exc.position].count(b"\n") + 1
+            why = why.partition("\n")[0]
+        raise PlanError(
+            [Problem("syntax", f"not valid YAML: {shorten(why)}", file=name, line=line)]
+        ) from None
     if len(nodes) > 1 and fmt != "json":
         raise PlanError(
             [
@@ -148,7 +196,7 @@ def load(text: str, name: str, fmt: str) -> tuple[Any, Lines]:
                     "syntax",
                     "the file holds more than one YAML document; give one change set per file",
                     file=name,
-                    line=nodes[1].start_mark.line + 1,
+                    line=_within(text, nodes[1].start_mark.line + 1),
                 )
             ]
         )
@@ -180,9 +228,34 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(_too_many_digits()) from None
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether any string in `value` holds half a surrogate pair (from a \\u escape)."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            todo += item.keys()
+            todo += item.values()
+        elif isinstance(item, list):
+            todo += item
+    return False
+
+
 def _load_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
+        value = json.loads(
+            text, object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_int=_int
+        )
     except json.JSONDecodeError as exc:
         raise PlanError(
             [
@@ -190,14 +263,30 @@ def _load_json(text: str, name: str) -> Any:
                     "syntax",
                     f"not valid JSON: {exc.msg} (column {exc.colno})",
                     file=name,
-                    line=exc.lineno,
+                    line=_within(text, exc.lineno),
                 )
             ]
         ) from None
     except _DuplicateKey as exc:
         raise PlanError(
-            [Problem("duplicate-key", f"key '{exc}' appears twice", file=name, line=1)]
+            [
+                Problem(
+                    "duplicate-key",
+                    f"key '{shorten(str(exc), 100)}' appears twice",
+                    file=name,
+                    line=1,
+                )
+            ]
         ) from None
     except (ValueError, RecursionError) as exc:
         why = "nesting is too deep" if isinstance(exc, RecursionError) else str(exc)
-        raise PlanError([Problem("syntax", f"not valid JSON: {why}", file=name, line=1)]) from None
+        raise PlanError(
+            [Problem("syntax", f"not valid JSON: {shorten(why)}", file=name, line=1)]
+        ) from None
+    # A \u escape can name half a surrogate pair, which no file or database can hold.
+    escape = _LONE_ESCAPE.search(text)
+    if escape and _lone_surrogate(value):
+        line = text.count("\n", 0, escape.start()) + 1
+        message = "a \\u escape names half a surrogate pair, which is not a character"
+        raise PlanError([Problem("encoding", message, file=name, line=line)])
+    return value

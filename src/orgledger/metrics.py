@@ -14,13 +14,14 @@ import csv
 import io
 import os
 import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ._yaml import decode, load
+from ._yaml import decode, load, shorten
 from .errors import (
     AmbiguousUnitError,
     CurrencyError,
@@ -40,6 +41,9 @@ REQUIRED = ("unit", "metric", "period", "value")
 BASES = ("reported", "derived", "restated", "approx")
 """From firmest to loosest: a combination takes the loosest basis of its parts."""
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+_SHOWN = reprlib.Repr()
+"""Shows a value of a row in a message: short, however long or deeply nested it is."""
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother = 2, 80, 80
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,11 @@ def _csv_rows(text: str, name: str) -> list[RawRow]:
             rows.append(RawRow(line, {k: v for k, v in values.items() if v != ""}))
     except csv.Error as exc:
         raise MetricsError(
-            [Problem("syntax", f"not valid CSV: {exc}", file=name, line=reader.line_num)]
+            [
+                Problem(
+                    "syntax", f"not valid CSV: {shorten(str(exc))}", file=name, line=reader.line_num
+                )
+            ]
         ) from None
     return rows
 
@@ -140,7 +148,8 @@ def _json_rows(text: str, name: str) -> list[RawRow]:
             continue
         unknown = sorted(set(item) - set(COLUMNS))
         if unknown:
-            problem = Problem("unknown-key", f"unknown key '{unknown[0]}'", file=name, line=line)
+            key = shorten(unknown[0], 100)
+            problem = Problem("unknown-key", f"unknown key '{key}'", file=name, line=line)
             rows.append(RawRow(line, {}, problem))
             continue
         rows.append(RawRow(line, {k: v for k, v in item.items() if v is not None}))
@@ -160,7 +169,7 @@ def _check_columns(columns: Sequence[str], name: str, line: int) -> None:
         problems.append(
             Problem(
                 "unknown-column",
-                f"unknown column(s): {', '.join(unknown)} (known: {', '.join(COLUMNS)})",
+                shorten(f"unknown column(s): {', '.join(unknown)} (known: {', '.join(COLUMNS)})"),
                 file=name,
                 line=line,
             )
@@ -170,7 +179,7 @@ def _check_columns(columns: Sequence[str], name: str, line: int) -> None:
         problems.append(
             Problem(
                 "duplicate-column",
-                f"column(s) given twice: {', '.join(twice)}",
+                shorten(f"column(s) given twice: {', '.join(twice)}"),
                 file=name,
                 line=line,
             )
@@ -190,19 +199,21 @@ def parse_row(row: RawRow) -> tuple[str, MetricValue] | str:
         return "'unit' and 'metric' must be text"
     if not SLUG.fullmatch(metric):
         return f"metric '{metric}' is not a valid name (lowercase letters, digits, '_', '.', '-')"
+    if not isinstance(f["period"], str | int) or isinstance(f["period"], bool):
+        return f"period {_SHOWN.repr(f['period'])} is not a period"
     try:
         period = parse_period(str(f["period"]))
     except PeriodError as exc:
         return str(exc)
     value = _number(f["value"])
     if value is None:
-        return f"value {f['value']!r} is not a number"
+        return f"value {_SHOWN.repr(f['value'])} is not a number"
     currency = f.get("currency")
     if currency is not None and (not isinstance(currency, str) or not currency.strip()):
         return "'currency' must be text"
     basis = f.get("basis", "reported")
     if basis not in BASES:
-        return f"basis '{basis}' is not one of {', '.join(BASES)}"
+        return f"basis {_SHOWN.repr(basis)} is not one of {', '.join(BASES)}"
     source = f.get("source")
     if source is None:
         sources: tuple[str, ...] = ()
@@ -228,9 +239,14 @@ def _number(raw: Any) -> float | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:
+            return None
+    elif not isinstance(raw, str):
+        return None
     else:
-        text = str(raw).strip()
+        text = raw.strip()
         if _GROUPED.fullmatch(text):
             text = text.replace(",", "")
         try:
@@ -260,13 +276,13 @@ def check_rows(
             continue
         parsed = parse_row(row)
         if isinstance(parsed, str):
-            problems.append(Problem("bad-row", parsed, file=name, line=row.line))
+            problems.append(Problem("bad-row", shorten(parsed), file=name, line=row.line))
             continue
         ref, value = parsed
         try:
             unit_id = resolve(ref, value.period.end)
         except (UnknownUnitError, AmbiguousUnitError) as exc:
-            problems.append(Problem(exc.code, exc.message, file=name, line=row.line))
+            problems.append(Problem(exc.code, shorten(exc.message), file=name, line=row.line))
             continue
         life = span(unit_id)
         if life is None or not value.period.overlaps(life.start, life.end):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ._yaml import Lines, decode, load
+from ._yaml import Lines, decode, load, shorten
 from .changeset import ChangeSet, Origin
 from .errors import PlanError, Problem
 from .ops import (
@@ -151,7 +152,9 @@ def from_mapping(value: Any, origin: Origin | None = None) -> ChangeSet:
 
 def _place(problem: Problem, origin: Origin) -> Problem:
     path = problem.path if problem.op is None else ("ops", problem.op - 1, *problem.path)
-    return problem.located(origin.file, origin.line(path))
+    # Messages quote what the plan holds, which may be megabytes: keep them readable.
+    short = replace(problem, message=shorten(problem.message))
+    return short.located(origin.file, origin.line(path))
 
 
 def _validate(
@@ -215,12 +218,13 @@ def _op(raw: Any, index: int, problems: list[Problem]) -> Op | None:
     model = _models().OP_MODELS.get(first)
     if model is None:
         known = ", ".join(OPERATIONS)
+        name = shorten(str(first), 100)
         problems.append(
             Problem(
                 "unknown-op",
-                f"unknown operation '{first}' (known: {known})",
+                f"unknown operation '{name}' (known: {known})",
                 op=number,
-                op_kind=str(first),
+                op_kind=name,
                 path=(str(first),),
             )
         )
