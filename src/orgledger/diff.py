@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from .changeset import ChangeSet
 from .model import Json, Scalar, Snapshot, Unit
@@ -42,6 +43,23 @@ class Diff:
             "renamed": [{"id": i, "from": a, "to": b} for i, a, b in self.renamed],
             "changed": [{"id": i, "field": f, "from": a, "to": b} for i, f, a, b in self.changed],
         }
+
+    def to_pandas(self, effects: Mapping[str, Diff] | None = None) -> Any:
+        """A pandas DataFrame, one row per change, with the columns of `export diff
+        --format csv` (needs pandas: `pip install 'orgledger[pandas]'`).
+
+        `changesets` names the change set that made each change when the diff spans
+        one; for more, give `effects`, each change set's own diff (see `exports.changes`).
+        """
+        from . import exports
+
+        return exports.frame(exports.change_table(exports.changes(self, effects)))
+
+    def _repr_html_(self) -> str:
+        """A compact table of the changes for notebooks (its first rows only)."""
+        from .exports import diff_html
+
+        return diff_html(self)
 
 
 def _listed(unit: Unit) -> dict[str, Json]:

@@ -222,6 +222,19 @@ class Snapshot:
             ],
         }
 
+    def to_pandas(self, root: str | None = None, depth: int | None = None) -> Any:
+        """A pandas DataFrame, one row per unit in pre-order, with the columns of
+        `export snapshot --format csv` (needs pandas: `pip install 'orgledger[pandas]'`)."""
+        from . import exports
+
+        return exports.frame(exports.unit_table(self, root, depth))
+
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks (its first rows only; see `to_pandas`)."""
+        from .exports import snapshot_html
+
+        return snapshot_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Edge:
