@@ -494,3 +494,69 @@ def test_stored_text_is_shown_as_text_everywhere(server: str, page: tuple[Page, 
     expect(tab.locator("#ops")).to_contain_text(IMG)
     harmless()
     watch.assert_clean()
+
+
+PWN = "window.__pwned = 1"
+PWNED_TEXTS = {
+    "script": f"<script>{PWN}</script>",
+    "img": f'<img src=x onerror="{PWN}">',
+    "template": "{{constructor.constructor('window.__pwned = 1')()}} {{7*7}}",
+    "rich": "[bold red]x[/] <svg onload=window.__pwned=1>",
+}
+PWN_PLAN = {
+    "id": "pwn-2019",
+    "title": PWNED_TEXTS["img"],
+    "effective": "2019-07-01",
+    "source": [f"javascript:{PWN}", PWNED_TEXTS["script"]],
+    "notes": PWNED_TEXTS["template"],
+    "ops": [
+        {
+            "create": f"pwn-{key}",
+            "parent": "teg",
+            "kind": PWNED_TEXTS["rich"],
+            "names": {"en": text},
+            "abbr": PWNED_TEXTS["img"],
+            "notes": PWNED_TEXTS["script"],
+            "source": f"javascript:{PWN}",
+        }
+        for key, text in PWNED_TEXTS.items()
+    ],
+}
+
+
+def test_stored_text_executes_nothing(server: str, page: tuple[Page, Watch]) -> None:
+    tab, watch = page
+    request = urllib.request.Request(
+        f"{server}/api/v1/changesets",
+        data=json.dumps(PWN_PLAN).encode(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 201
+
+    def untouched() -> None:
+        assert tab.evaluate("typeof window.__pwned") == "undefined"
+
+    visit(tab, f"{server}/?at=2019-07-01&unit=pwn-img")
+    for key, text in PWNED_TEXTS.items():
+        expect(tab.locator(f"{node(tab, f'pwn-{key}')} .name")).to_have_text(text)
+    expect(tab.locator(f"{node(tab, 'pwn-img')} .kind")).to_have_text(PWNED_TEXTS["rich"])
+    tab.fill("#q", "pwn")
+    expect(tab.locator("#results li")).to_have_count(len(PWNED_TEXTS))
+    untouched()
+    for key, text in PWNED_TEXTS.items():
+        visit(tab, f"{server}/units/pwn-{key}")
+        expect(tab.locator("#title")).to_contain_text(text)
+        untouched()
+    visit(tab, f"{server}/log")
+    expect(tab.locator('#log tr[data-changeset="pwn-2019"]')).to_contain_text(PWNED_TEXTS["img"])
+    untouched()
+    visit(tab, f"{server}/changesets/pwn-2019")
+    expect(tab.locator("#facts")).to_contain_text(PWNED_TEXTS["template"])
+    expect(tab.locator("#facts .sources")).to_contain_text(f"javascript:{PWN}")
+    assert tab.locator('a[href^="javascript"]').count() == 0
+    tab.click("#ops summary")
+    expect(tab.locator("#ops")).to_contain_text(PWNED_TEXTS["script"])
+    untouched()
+    watch.assert_clean()

@@ -1,4 +1,9 @@
-"""Turning results into text: Rich renderables for the terminal, and Mermaid."""
+"""Turning results into text: Rich renderables for the terminal, and Mermaid.
+
+Stored text (names, notes, sources, kinds, attributes) always goes in as `Text`,
+never as a plain string, which Rich would read as markup: `[bold]x[/]` stays
+those characters.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from .model import Json, Snapshot, Unit
 from .scenarios import Outcome as ScenarioOutcome
 from .scenarios import Scenario
 from .stats import Stats
+from .tokens import SHOWN, Token
 
 MARKS = {
     "added": ("+", "green"),
@@ -222,7 +228,7 @@ def find_view(matches: Sequence[Match]) -> RenderableType:
         active = f"{span.start.isoformat()} to {span.end.isoformat() if span.end else 'now'}"
         table.add_row(
             match.unit.id,
-            match.unit.abbr or "",
+            Text(match.unit.abbr or ""),
             Text(" / ".join(match.unit.names.values())),
             active,
             Text(", ".join(match.matched)),
@@ -292,7 +298,7 @@ def metrics_view(table: MetricTable) -> RenderableType:
             _num(f.value),
             *([Text(f.currency or "-")] if currencies else []),
             *(_percent(growth[g]) for g in table.growth),
-            f.basis,
+            Text(f.basis),
             str(len(f.sources)),
         )
     parts: list[RenderableType] = [grid]
@@ -331,10 +337,10 @@ def stats_view(series: Sequence[Stats]) -> RenderableType:
         parts.append(Text(f"kinds on {last.at.isoformat()}: {kinds or '-'}"))
     if last is not None and last.by is not None:
         values = sorted({share.value for s in series for share in s.shares})
-        shares = Table(title=f"by {last.by} (units, share of units, share of headcount)")
+        shares = Table(title=Text(f"by {last.by} (units, share of units, share of headcount)"))
         shares.add_column("date")
         for value in values:
-            shares.add_column(value, justify="right")
+            shares.add_column(Text(value), justify="right")
         for s in series:
             found = {share.value: share for share in s.shares}
             cells = []
@@ -399,4 +405,21 @@ def compare_view(outcomes: Sequence[ScenarioOutcome]) -> RenderableType:
     ]
     for name, cells in rows:
         grid.add_row(name, *cells)
+    return grid
+
+
+def tokens_view(found: Sequence[Token]) -> RenderableType:
+    """Active tokens; of a secret only the first digits of its digest, to tell them apart."""
+    grid = Table(title=f"{len(found)} active token(s)", title_justify="left")
+    for column in ("name", "scope", "under", "added", "by", "sha256"):
+        grid.add_column(column)
+    for t in found:
+        grid.add_row(
+            t.name,
+            t.scope,
+            ", ".join(t.under) or ("everything" if t.can_write else "-"),
+            t.added_at.strftime("%Y-%m-%d %H:%M") if t.added_at else "-",
+            Text(t.added_by or "-"),
+            t.digest[:SHOWN],
+        )
     return grid

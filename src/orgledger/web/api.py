@@ -18,6 +18,7 @@ from ..metrics import MetricQuery
 from ..model import Json
 from ..periods import PeriodError, parse_period
 from ..plan import parse_plan
+from ..tokens import Token
 from .security import read_body, require_write
 
 router = APIRouter(prefix="/api/v1")
@@ -203,12 +204,16 @@ async def preview(request: Request) -> dict[str, Json]:
 
 
 @router.post("/changesets", status_code=201)
-async def apply(request: Request, _: Annotated[None, Depends(require_write)]) -> Any:
-    """Record a plan (YAML or JSON body); needs the write token."""
+async def apply(request: Request, token: Annotated[Token, Depends(require_write)]) -> Any:
+    """Record a plan (YAML or JSON body); needs a write token allowed to make its changes."""
     text, fmt = await _plan_text(request)
     changeset = parse_plan(text, "plan", fmt)
     held = ledger(request)
-    with request.app.state.lock:
+    # Under the ledger's write lock, the token's limits are checked against the same
+    # state the change set is validated against, whatever other workers wrote before.
+    with request.app.state.lock, held.store.writing():
+        held.refresh()
+        held.check_write(token, changeset)
         records = held.apply(changeset)
     body = [
         {"id": r.id, "effective": r.effective.isoformat(), "seq": r.seq, "ops": r.ops}

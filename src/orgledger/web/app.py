@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -20,8 +21,10 @@ from ..errors import (
     AmbiguousUnitError,
     AuthError,
     CurrencyError,
+    ForbiddenError,
     InactiveUnitError,
     OrgLedgerError,
+    RateLimitedError,
     ReadOnlyError,
     RefusedError,
     StoreError,
@@ -35,13 +38,14 @@ from ..ledger import Ledger
 from ..model import Json
 from ..store import ConflictError
 from . import api
-from .security import Headers
+from .security import MAX_BODY, Headers, Policy, guard, limiter, writable
 
 STATUS: dict[type[OrgLedgerError], int] = {
     UsageError: 400,
     AmbiguousUnitError: 400,
     AuthError: 401,
     ReadOnlyError: 403,
+    ForbiddenError: 403,
     UnknownUnitError: 404,
     UnknownChangeSetError: 404,
     UnknownMetricError: 404,
@@ -50,6 +54,7 @@ STATUS: dict[type[OrgLedgerError], int] = {
     RefusedError: 422,
     InactiveUnitError: 422,
     CurrencyError: 422,
+    RateLimitedError: 429,
     StoreError: 503,
 }
 """HTTP status of each error; a subclass takes its nearest listed ancestor's."""
@@ -86,21 +91,76 @@ def _details(error: OrgLedgerError) -> Json:
         ]
     if isinstance(error, AmbiguousUnitError):
         return error.candidates
+    if isinstance(error, ForbiddenError) and error.details:
+        return dict(error.details)
+    if isinstance(error, RateLimitedError):
+        return {"retry_after": math.ceil(error.retry_after)}
     return None
 
 
-def create_app(db: str | os.PathLike[str] | None = None, token: str | None = None) -> FastAPI:
-    """The app over the ledger at `db`; writes need `token` (None: read-only)."""
+ENVIRONMENT = {
+    "db": "ORGLEDGER_DB",
+    "token": "ORGLEDGER_TOKEN",
+    "private": "ORGLEDGER_SERVE_PRIVATE",
+    "rate": "ORGLEDGER_SERVE_RATE",
+    "burst": "ORGLEDGER_SERVE_BURST",
+    "max_body": "ORGLEDGER_SERVE_MAX_BODY",
+}
+"""The variables `from_environment` reads: how `serve --workers` configures its workers."""
+
+
+def environment(db: str | None, policy: Policy) -> dict[str, str]:
+    """The variables that make `from_environment` build the app over `db` with `policy`."""
+    values = {
+        "token": policy.token or "",
+        "private": "1" if policy.private else "",
+        "rate": repr(policy.rate),
+        "burst": str(policy.burst),
+        "max_body": str(policy.max_body),
+    }
+    if db is not None:
+        values["db"] = db
+    return {ENVIRONMENT[key]: value for key, value in values.items()}
+
+
+def from_environment() -> FastAPI:
+    """The app as `environment` describes it (the factory each worker process calls)."""
+    get = os.environ.get
+    policy = Policy(
+        token=get(ENVIRONMENT["token"]) or None,
+        private=bool(get(ENVIRONMENT["private"])),
+        rate=float(get(ENVIRONMENT["rate"]) or 0),
+        burst=int(get(ENVIRONMENT["burst"]) or 0),
+        max_body=int(get(ENVIRONMENT["max_body"]) or MAX_BODY),
+    )
+    return create_app(get(ENVIRONMENT["db"]) or None, policy=policy)
+
+
+def create_app(
+    db: str | os.PathLike[str] | None = None,
+    token: str | None = None,
+    *,
+    policy: Policy | None = None,
+) -> FastAPI:
+    """The app over the ledger at `db`.
+
+    Writes need `token` (the server's own unrestricted write token) or a write
+    token stored in the ledger; without either the server is read-only. `policy`
+    says the rest (private, rate limit, body limit); its token wins over `token`.
+    """
+    policy = policy or Policy(token=token)
     app = FastAPI(
         title="orgledger",
         version=__version__,
         description="The system of record for organizational structure over time.",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(guard)],
     )
     app.state.ledger = Ledger.open(db)
     app.state.lock = threading.RLock()
-    app.state.token = token
+    app.state.policy = policy
+    app.state.limiter = limiter(policy)
     app.add_middleware(Headers)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
@@ -108,8 +168,13 @@ def create_app(db: str | os.PathLike[str] | None = None, token: str | None = Non
 
     @app.exception_handler(OrgLedgerError)
     async def _orgledger(_: Request, exc: OrgLedgerError) -> JSONResponse:
+        headers = {}
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(math.ceil(exc.retry_after))
         return JSONResponse(
-            error_body(exc.code, exc.message, _details(exc)), status_code=status_of(exc)
+            error_body(exc.code, exc.message, _details(exc)),
+            status_code=status_of(exc),
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -156,6 +221,6 @@ def create_app(db: str | os.PathLike[str] | None = None, token: str | None = Non
 
     @app.get("/plan", response_class=HTMLResponse, include_in_schema=False)
     def plan(request: Request) -> HTMLResponse:
-        return page("plan", request, writable=bool(token))
+        return page("plan", request, writable=writable(request))
 
     return app
