@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 VENDOR := src/orgledger/web/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo serve test lint typecheck browser bench bench-smoke bench-scaling clean
+.PHONY: demo serve test lint typecheck browser graphviz postgres bench bench-smoke bench-scaling stress load clean
 
 $(STAMP): pyproject.toml $(VENDOR)/.built
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,19 @@ browser:
 	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 	@test -x $(CHROMIUM) || (echo "Chromium is missing and could not be installed" >&2; exit 1)
 
+# `orgledger export snapshot --format svg|png|pdf` runs Debian's Graphviz `dot`
+# (with CJK fonts for Chinese names); install them when missing.
+graphviz:
+	@command -v dot >/dev/null || (apt-get update -qq && apt-get install -y -qq graphviz fonts-noto-cjk >/dev/null)
+	@command -v dot >/dev/null || (echo "Graphviz (dot) is missing and could not be installed" >&2; exit 1)
+
+# Every ledger test runs on SQLite and on PostgreSQL: the tests start a throwaway
+# cluster from Debian's PostgreSQL server on a free port and remove it afterwards.
+PG_INITDB = command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+postgres:
+	@$(PG_INITDB) || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+	@$(PG_INITDB) || (echo "PostgreSQL is missing and could not be installed" >&2; exit 1)
+
 demo: $(STAMP)
 	$(BIN)/orgledger demo
 
@@ -48,7 +61,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck browser
+test: lint typecheck browser graphviz postgres
 	$(BIN)/pytest
 
 # Benchmarks print ratios against baselines measured in the same run; they never
@@ -61,6 +74,14 @@ bench-smoke: $(STAMP)
 
 bench-scaling: $(STAMP)
 	$(BIN)/python -m benchmarks.scaling
+
+# Eight concurrent writers and twenty killed ones, with counts and throughput.
+stress: $(STAMP)
+	$(BIN)/python -m benchmarks.stress
+
+# A bounded load run on localhost (30 s of concurrent reads and writes); never a test.
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.web_load --seconds 30
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist benchmarks/.cache

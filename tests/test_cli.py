@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+import raw
 from orgledger import Ledger, __version__
 from orgledger.demo import example_plans
 from outcomes import as_json, fails, ok
@@ -1023,14 +1024,13 @@ def test_verify_passes_on_an_intact_ledger(cli: Cli, tencent_db: str) -> None:
 
 
 def test_verify_detects_a_tampered_change_set(cli: Cli, tencent_db: str) -> None:
-    with sqlite3.connect(tencent_db) as conn:
-        conn.execute("DROP TRIGGER changesets_no_update")
-        conn.execute(
-            "UPDATE changesets SET body = replace(body, 'Business units', 'Tampered units') "
-            "WHERE seq = 2"
-        )
-        changed = conn.execute("SELECT changes()").fetchone()[0]
-    assert changed == 1
+    changed = raw.execute(
+        tencent_db,
+        "UPDATE changesets SET body = replace(body, 'Business units', 'Tampered units') "
+        "WHERE seq = 2",
+        bypass=["changesets"],
+    )
+    assert changed == [1]
     result = fails(cli("verify", "--db", tencent_db), 1)
     assert "tencent-2012-05-18" in result.stderr
     report = json.loads(fails(cli("verify", "-f", "json", "--db", tencent_db), 1).stdout)

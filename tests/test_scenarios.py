@@ -12,7 +12,6 @@ The ledger holds, from 2020-01-01,
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 from typer.testing import Result
 
+import raw
 from orgledger import Ledger, PlanError
 from orgledger.scenarios import ScenarioError
 from outcomes import as_json, fails, ok
@@ -122,10 +122,7 @@ def listed(cli: Cli, db: str) -> dict[str, dict[str, Any]]:
 
 
 def event_rows(db: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT * FROM scenario_events ORDER BY seq").fetchall()
-    conn.close()
-    return rows
+    return raw.rows(db, "SELECT * FROM scenario_events ORDER BY seq")
 
 
 # -- add and list ----------------------------------------------------------------------------
@@ -274,18 +271,14 @@ def test_scenarios_never_change_the_history_until_applied(
     cli: Cli, org_db: str, write: Write
 ) -> None:
     before = history_view(cli, org_db)
-    with sqlite3.connect(org_db) as conn:
-        changesets = conn.execute("SELECT count(*) FROM changesets").fetchone()
-    conn.close()
+    changesets = raw.rows(org_db, "SELECT count(*) FROM changesets")
     ok(cli("scenario", "add", "move", write("move-a.yaml", MOVE_A), "--db", org_db))
     ok(cli("scenario", "add", "merge", write("merge-c.yaml", MERGE_C), "--db", org_db))
     ok(cli("scenario", "show", "move", "--db", org_db))
     ok(cli("scenario", "compare", "move", "merge", "--db", org_db))
     ok(cli("scenario", "approve", "move", "--by", "bob", "--db", org_db))
     assert history_view(cli, org_db) == before
-    with sqlite3.connect(org_db) as conn:
-        assert conn.execute("SELECT count(*) FROM changesets").fetchone() == changesets
-    conn.close()
+    assert raw.rows(org_db, "SELECT count(*) FROM changesets") == changesets
     assert ok(cli("verify", "--db", org_db))
 
 
@@ -570,11 +563,6 @@ def test_scenario_rows_are_append_only(cli: Cli, org_db: str, write: Write) -> N
         "DELETE FROM scenario_events WHERE action = 'approve'",
         "DELETE FROM scenario_events",
     ):
-        with (
-            sqlite3.connect(org_db) as conn,
-            pytest.raises(sqlite3.IntegrityError, match="append-only"),
-        ):
-            conn.execute(statement)
-        conn.close()
+        assert "append-only" in raw.refused(org_db, statement)
     assert event_rows(org_db) == rows
     assert listed(cli, org_db)["move"]["approved_by"] == "bob"

@@ -130,3 +130,16 @@ def opened(db: str | None) -> Iterator[Ledger]:
         yield ledger
     finally:
         ledger.close()
+
+
+class LedgerByDefault(Group):
+    """A group whose arguments, when they name no subcommand, go to its `ledger` command.
+
+    So `orgledger export FILE` is `orgledger export ledger FILE`, beside
+    `orgledger export snapshot ...`.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["ledger", *args]
+        return list(super().parse_args(ctx, args))

@@ -10,10 +10,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from . import __version__, demo, render
+from ._cli_archive import export_ledger, import_app
+from ._cli_export import export_app
 from ._cli_numbers import metrics_app, scenario_app, stats
+from ._cli_tokens import token_app
 from ._shell import (
     At,
     Db,
@@ -44,6 +48,10 @@ app = typer.Typer(
 
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(scenario_app, name="scenario")
+export_app.command("ledger")(export_ledger)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
+app.add_typer(token_app, name="token")
 app.command()(stats)
 
 
@@ -307,22 +315,107 @@ Host = Annotated[
 Port = Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")]
 
 
-def _serve(db: str | None, host: str, port: int) -> None:
+Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers", min=1, metavar="N", help="Worker processes behind the one port [default: 1]."
+    ),
+]
+Private = Annotated[
+    bool, typer.Option("--private", help="Every API request needs a token, reads too.")
+]
+Rate = Annotated[
+    float,
+    typer.Option(
+        "--rate",
+        min=0,
+        metavar="N",
+        help="Requests a second each client (token or address) may make; 0: no limit.",
+    ),
+]
+Burst = Annotated[
+    int,
+    typer.Option(
+        "--burst", min=0, metavar="N", help="Requests a client may make at once [default: 2 x N]."
+    ),
+]
+MaxBody = Annotated[
+    int | None,
+    typer.Option(
+        "--max-body", min=1, metavar="BYTES", help="Largest body a request may post [default: 1MB]"
+    ),
+]
+
+
+def _serve(
+    db: str | None,
+    host: str,
+    port: int,
+    *,
+    workers: int = 1,
+    private: bool = False,
+    rate: float = 0.0,
+    burst: int = 0,
+    max_body: int | None = None,
+) -> None:
     import uvicorn
 
-    from .web import create_app
+    from .web import app as web
+    from .web.security import MAX_BODY, Policy
 
     token = os.environ.get("ORGLEDGER_TOKEN") or None
-    application = create_app(db, token)
-    mode = "writes need the token" if token else "read-only (set ORGLEDGER_TOKEN to allow writes)"
-    typer.echo(f"serving {db or 'orgledger.db'} on http://{host}:{port}/ ({mode})", err=True)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    policy = Policy(token, private, rate, burst, max_body or MAX_BODY)
+    Ledger.open(db).close()  # refuse a missing ledger here, not in every worker
+    modes = ["private" if policy.private else "reads are public"]
+    modes.append("writes need a write token")
+    if policy.rate:
+        modes.append(f"{policy.rate:g} requests a second per client")
+    if workers > 1:
+        modes.append(f"{workers} workers")
+    typer.echo(
+        f"serving {db or 'orgledger.db'} on http://{host}:{port}/ ({'; '.join(modes)})", err=True
+    )
+    if workers == 1:
+        uvicorn.run(web.create_app(db, policy=policy), host=host, port=port, log_level="warning")
+        return
+    # Each worker is a new process that builds its own app from these variables.
+    os.environ.update(web.environment(db, policy))
+    uvicorn.run(
+        "orgledger.web.app:from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+    )
 
 
 @app.command()
-def serve(db: Db = None, host: Host = "127.0.0.1", port: Port = 8000) -> None:
-    """Serve the web app and the REST API (read-only unless ORGLEDGER_TOKEN is set)."""
-    _serve(db, host, port)
+def serve(
+    db: Db = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Workers = 1,
+    private: Private = False,
+    rate: Rate = 0.0,
+    burst: Burst = 0,
+    max_body: MaxBody = None,
+) -> None:
+    """Serve the web app and the REST API (writes need a write token; see `token add`).
+
+    ORGLEDGER_TOKEN, when set, is one more write token, unrestricted, known only to
+    this server.
+    """
+    _serve(
+        db,
+        host,
+        port,
+        workers=workers,
+        private=private,
+        rate=rate,
+        burst=burst,
+        max_body=max_body,
+    )
 
 
 @app.command(name="demo")
@@ -343,7 +436,8 @@ def demo_command(
     try:
         verb = "reused" if built.reused else "built"
         console.print(
-            f"[bold]orgledger demo[/]: Tencent's structure from 2005 on, {verb} in {built.path}\n"
+            f"[bold]orgledger demo[/]: Tencent's structure from 2005 on, {verb} in "
+            f"{escape(str(built.path))}\n"
         )
         for day in (demo.BEFORE, demo.AFTER):
             snapshot = ledger.at(day)

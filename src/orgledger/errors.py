@@ -164,3 +164,35 @@ class TooLargeError(OrgLedgerError):
     """A request body over the size limit."""
 
     code = "too-large"
+
+
+class ForbiddenError(OrgLedgerError):
+    """A token that may not do this: a read token writing, a write outside the token's subtrees."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str, details: dict[str, str | int] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class RateLimitedError(OrgLedgerError):
+    """Too many requests from one client; `retry_after` says in how many seconds to retry."""
+
+    code = "rate-limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ArchiveError(OrgLedgerError):
+    """An export file that cannot be imported: not an export, damaged, or into a used ledger."""
+
+    code = "archive"
+
+
+class TokenError(OrgLedgerError):
+    """A token command that cannot be done: a bad name or scope, an unknown or taken name."""
+
+    code = "token"

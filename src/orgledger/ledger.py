@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from ._columns import ActiveUnits
-from .changeset import ChangeSet, Record, chain_hash, sha256, timestamp
+from .archive import Archive, chain_problems
+from .changeset import ChangeSet, Record, timestamp
 from .diff import Diff, compare
 from .errors import (
+    ArchiveError,
+    ForbiddenError,
     InactiveUnitError,
     PlanError,
     Problem,
+    TokenError,
     UnknownChangeSetError,
     UnknownMetricError,
 )
@@ -49,6 +53,10 @@ from .scenarios import replay as replay_scenarios
 from .stats import Stats, measure
 from .store import Derived, Store
 from .timeline import BrokenHistory, Timeline
+from .tokens import Token, check_scope, check_subtrees, matching, new_secret
+from .tokens import check_name as check_token_name
+from .tokens import digest as token_digest
+from .tokens import replay as replay_tokens
 
 CHECKPOINT_EVERY = 50_000
 PlanLike = ChangeSet | str | os.PathLike[str] | Mapping[str, Any]
@@ -163,6 +171,8 @@ class Ledger:
         self._vocabularies: dict[str | None, Vocabulary] = {}
         self._records: list[Record] | None = None
         self._current: Timeline | None = None
+        self._token_state: tuple[int, dict[str, Token]] = (0, {})
+        """The last token event read and the active tokens then (authentication is frequent)."""
 
     @classmethod
     def open(cls, db: str | os.PathLike[str] | None = None) -> Ledger:
@@ -194,9 +204,11 @@ class Ledger:
     def timeline(self) -> Timeline:
         """The temporal index of the current history (loaded on first use)."""
         if self._current is None:
-            derived = self.store.derived()
+            # The log and its derived rows are read together, so another writer's
+            # change set cannot land between them.
+            self._records, derived = self.store.state()
             self._current = Timeline.load(
-                active(self.records), derived.versions, derived.edges, derived.magnitudes
+                active(self._records), derived.versions, derived.edges, derived.magnitudes
             )
         return self._current
 
@@ -222,9 +234,17 @@ class Ledger:
         """Validate and record change sets, all or none, in one transaction.
 
         A change set already recorded with the same content is skipped.
-        Raises PlanError with every problem found.
+        Raises PlanError with every problem found. Writers take turns: the change
+        sets are checked against the ledger as it is once the write lock is held,
+        including whatever other writers recorded meanwhile.
         """
-        fresh = self._fresh(_changesets(plans))
+        changesets = _changesets(plans)
+        with self.store.writing():
+            self.refresh()
+            return self._apply(changesets, progress)
+
+    def _apply(self, changesets: list[ChangeSet], progress: Progress | None) -> list[Record]:
+        fresh = self._fresh(changesets)
         if not fresh:
             return []
         staged = self._stage(fresh, progress)
@@ -255,12 +275,7 @@ class Ledger:
     def _checkpoints(self, staged: _Staged) -> list[tuple[int, Iterable[Unit]]]:
         """Whole states to store with a write, so cold reads replay little (see `_spacing`)."""
         if staged.timeline is not None:
-            timeline = staged.timeline
-            total, every = len(timeline.versions), _spacing(len(timeline.forest.units))
-            return [
-                (position, ActiveUnits(timeline.columns, timeline.versions, position).values())
-                for position in (*range(every, total, every), total)
-            ]
+            return _checkpoints_of(staged.timeline)
         return staged.checkpoints
 
     def preview(self, *plans: PlanLike) -> list[Preview]:
@@ -710,30 +725,107 @@ class Ledger:
         return self.apply(found.changeset)
 
     def _scenario_event(self, name: str, action: str, actor: str | None, body: str | None) -> None:
-        events = self.store.scenario_events()
-        self.store.append_scenario_event(name, action, actor, body, events[-1].seq if events else 0)
+        with self.store.writing():
+            events = self.store.scenario_events()
+            seq = events[-1].seq if events else 0
+            self.store.append_scenario_event(name, action, actor, body, seq)
+
+    # -- access tokens -------------------------------------------------------------
+
+    def tokens(self) -> dict[str, Token]:
+        """The active access tokens by name, read again when tokens were added or revoked."""
+        seq, found = self._token_state
+        events = self.store.token_events(after=seq)
+        if events:
+            found = replay_tokens(events, dict(found))
+            self._token_state = (events[-1].seq, found)
+        return found
+
+    def add_token(
+        self, name: str, scope: str, under: Sequence[str] = (), actor: str | None = None
+    ) -> tuple[Token, str]:
+        """Add a token and return it with its secret, which the ledger keeps only hashed."""
+        check_token_name(name)
+        check_scope(scope, under)
+        units = tuple(dict.fromkeys(self.resolve(ref) for ref in under))
+        secret = new_secret()
+        with self.store.writing():
+            if name in self.tokens():
+                raise TokenError(f"there is already a token '{name}'; revoke it first")
+            self.store.append_token_event(
+                name,
+                "add",
+                actor,
+                self._token_state[0],
+                scope=scope,
+                under=units,
+                digest=token_digest(secret),
+            )
+        return self.tokens()[name], secret
+
+    def revoke_token(self, name: str, actor: str | None = None) -> Token:
+        """Revoke an active token: from now on it is refused."""
+        with self.store.writing():
+            found = self.tokens()
+            if name not in found:
+                known = ", ".join(sorted(found)) or "none"
+                raise TokenError(f"no active token '{name}' (active: {known})")
+            self.store.append_token_event(name, "revoke", actor, self._token_state[0])
+        return found[name]
+
+    def authenticate(self, secret: str) -> Token | None:
+        """The active token whose secret this is, or None."""
+        return matching(self.tokens(), secret)
+
+    def check_write(self, token: Token, changeset: ChangeSet) -> None:
+        """Refuse (ForbiddenError) a change set the token may not record."""
+        if not token.can_write:
+            raise ForbiddenError(f"token '{token.name}' may only read")
+        if token.under:
+            check_subtrees(token, changeset, self.at(changeset.effective))
+
+    # -- export and import -------------------------------------------------------
+
+    def export(self) -> Archive:
+        """Everything recorded, as one consistent whole (writers wait while it is read)."""
+        with self.store.writing():
+            return Archive(
+                tuple(self.store.records()),
+                tuple(self.store.metric_loads()),
+                tuple(self.store.scenario_events()),
+                tuple(self.store.token_events()),
+            )
+
+    def import_(self, archive: Archive, progress: Progress | None = None) -> None:
+        """Record an export in this empty ledger, in one transaction: the same head hash.
+
+        The derived tables are computed again from the imported log.
+        """
+        timeline = Timeline.replay(active(archive.records), progress)
+        derived = Derived(
+            timeline.versions,
+            timeline.edges,
+            {r.seq: timeline.magnitudes[r.id] for r in timeline.records},
+        )
+        with self.store.writing():
+            if not self.store.is_empty():
+                raise ArchiveError(
+                    f"{self.store.display} already holds a ledger; import into an empty one"
+                )
+            self.store.append(
+                list(archive.records),
+                derived,
+                0,
+                checkpoints=_checkpoints_of(timeline),
+            )
+            self.store.restore(archive.loads, archive.scenario_events, archive.token_events)
+        self._load()
 
     def verify(self) -> Report:
         """Recompute the hash chain and every derived row from the log."""
-        findings: list[str] = []
-        prev = ""
         records = self.store.records()
-        for number, record in enumerate(records, start=1):
-            label = f"change set {record.seq} ('{record.id}')"
-            if record.seq != number:
-                findings.append(f"{label}: sequence number {record.seq}, expected {number}")
-            if sha256(record.body) != record.digest:
-                findings.append(f"{label}: content does not match its digest")
-            if record.prev_hash != prev:
-                findings.append(f"{label}: does not link to the change set before it")
-            if (
-                chain_hash(
-                    record.prev_hash, record.seq, timestamp(record.recorded_at), record.digest
-                )
-                != record.hash
-            ):
-                findings.append(f"{label}: hash does not match its content and time")
-            prev = record.hash
+        findings = chain_problems(records)
+        prev = records[-1].hash if records else ""
         try:
             expected = Timeline.replay(active(records))
         except PlanError as exc:
@@ -744,6 +836,7 @@ class Ledger:
         for position, units in self.store.checkpoints():
             if units != dict(ActiveUnits(expected.columns, expected.versions, position)):
                 findings.append(f"checkpoint at version {position} does not match the log")
+        findings += self.store.load_problems()
         return Report(len(records), prev, tuple(findings))
 
 
@@ -773,6 +866,14 @@ class _Staged:
             else:
                 units[unit_id] = unit
         return units
+
+
+def _checkpoints_of(timeline: Timeline) -> list[tuple[int, Iterable[Unit]]]:
+    total, every = len(timeline.versions), _spacing(len(timeline.forest.units))
+    return [
+        (position, ActiveUnits(timeline.columns, timeline.versions, position).values())
+        for position in (*range(every, total, every), total)
+    ]
 
 
 def _spacing(units: int) -> int:
@@ -819,12 +920,25 @@ def _compare_derived(expected: Timeline, stored: Derived, ids: Mapping[int, str]
             )
             break
     if len(expected.versions) != len(stored.versions):
+        first = min(len(expected.versions), len(stored.versions))
+        extra = (stored.versions if first < len(stored.versions) else expected.versions)[first]
         findings.append(
             f"derived versions: {len(stored.versions)} stored, "
-            f"{len(expected.versions)} expected from the log"
+            f"{len(expected.versions)} expected from the log "
+            f"(from change set '{ids.get(extra.seq, extra.seq)}')"
         )
     if expected.edges != stored.edges:
-        findings.append("derived lineage edges do not match the log")
+        edge_pairs = enumerate(zip(expected.edges, stored.edges, strict=False))
+        at = next(
+            (i for i, (want_edge, have_edge) in edge_pairs if want_edge != have_edge),
+            min(len(expected.edges), len(stored.edges)),
+        )
+        edge = (stored.edges if at < len(stored.edges) else expected.edges)[at]
+        findings.append(
+            f"derived lineage edge {at} ({edge.src} -> {edge.dst}) does not match the log "
+            f"(change set '{edge.changeset}'); {len(stored.edges)} stored, "
+            f"{len(expected.edges)} expected"
+        )
     want_magnitudes = {r.seq: expected.magnitudes[r.id] for r in expected.records}
     for seq, value in want_magnitudes.items():
         if abs(stored.magnitudes.get(seq, -1.0) - value) > 1e-9:

@@ -11,6 +11,7 @@ correction writes a new derivation whole. The newest derivation is the one read.
 from __future__ import annotations
 
 import os
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,8 +31,13 @@ from .forest import Version
 from .metrics import MetricValue
 from .model import Edge, Link, Unit, frozen_map
 from .periods import Period
+from .tokens import TokenEvent
 
 DEFAULT_DB = "orgledger.db"
+LOCK_WAIT_S = 30
+"""Seconds a writer waits for another writer's transaction before giving up."""
+_LOCK_KEY = 0x6F72676C  # The PostgreSQL advisory lock every orgledger writer takes.
+_WRITING = "orgledger_writing"
 meta = sa.MetaData()
 
 migrations_t = sa.Table(
@@ -133,19 +139,49 @@ scenario_events_t = sa.Table(
     sa.Column("actor", sa.String),
     sa.Column("body", sa.Text),
 )
+tokens_t = sa.Table(
+    "tokens",
+    meta,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("recorded_at", sa.String, nullable=False),
+    sa.Column("actor", sa.String),
+    sa.Column("scope", sa.String),
+    sa.Column("under", sa.Text),
+    sa.Column("digest", sa.String),
+)
 metric_values_by_metric = sa.Index("metric_values_by_metric", metric_values_t.c.metric)
 versions_by_day = sa.Index("versions_by_day", versions_t.c.derivation, versions_t.c.day)
 
 
+_REFUSE = "orgledger tables are append-only"
+_PG_REFUSE = f"""
+CREATE OR REPLACE FUNCTION orgledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '{_REFUSE}'; END $$
+"""
+
+
 def _append_only(conn: Connection, *tables: sa.Table) -> None:
-    if conn.dialect.name == "sqlite":
+    """Triggers that refuse every UPDATE and DELETE (and on PostgreSQL, TRUNCATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_REFUSE)
         for table in tables:
-            for action in ("UPDATE", "DELETE"):
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER {table.name}_no_{action.lower()} BEFORE {action} "
-                    f"ON {table.name} BEGIN SELECT RAISE(ABORT, "
-                    "'orgledger tables are append-only'); END"
-                )
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table.name}_append_only BEFORE UPDATE OR DELETE "
+                f"ON {table.name} FOR EACH ROW EXECUTE FUNCTION orgledger_append_only()"
+            )
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table.name}_no_truncate BEFORE TRUNCATE "
+                f"ON {table.name} FOR EACH STATEMENT EXECUTE FUNCTION orgledger_append_only()"
+            )
+        return
+    for table in tables:
+        for action in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table.name}_no_{action.lower()} BEFORE {action} "
+                f"ON {table.name} BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END"
+            )
 
 
 def _v1(conn: Connection) -> None:
@@ -169,7 +205,13 @@ def _v3(conn: Connection) -> None:
     _append_only(conn, *tables)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
+def _v4(conn: Connection) -> None:
+    """Access tokens for the web API: their digests, scopes and limits, added and revoked."""
+    meta.create_all(conn, tables=[tokens_t])
+    _append_only(conn, tokens_t)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
 """Schema migrations in order; the schema version is the number applied."""
 
 
@@ -215,11 +257,12 @@ class Store:
     def __init__(self, engine: Engine, display: str) -> None:
         self.engine = engine
         self.display = display
+        self._held = threading.local()
 
     @classmethod
     def open(cls, db: str | os.PathLike[str] | None = None, *, create: bool = False) -> Store:
         url = resolve_url(db)
-        display = str(db) if db is not None else os.environ.get("ORGLEDGER_DB") or DEFAULT_DB
+        display = _display(db if db is not None else os.environ.get("ORGLEDGER_DB") or DEFAULT_DB)
         path = _sqlite_path(url)
         if path is not None and not create and not path.exists():
             raise LedgerMissingError(f"no ledger at {display} (create one with `orgledger init`)")
@@ -228,10 +271,11 @@ class Store:
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise StoreError(f"cannot open {display}: {exc}") from None
         if engine.dialect.name == "sqlite":
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "connect", _sqlite_connect)
+            sa.event.listen(engine, "begin", _sqlite_begin)
         store = cls(engine, display)
         try:
-            with engine.begin() as conn:
+            with store._write() as conn:
                 version = store._version(conn)
                 if not version and sa.inspect(conn).get_table_names():
                     raise StoreError(f"{display} is a database, but not an orgledger ledger")
@@ -251,13 +295,13 @@ class Store:
                     conn.execute(
                         migrations_t.insert().values(version=number, applied_at=timestamp(_now()))
                     )
-        except sa.exc.SQLAlchemyError as exc:
+        except OrgLedgerError as exc:
             engine.dispose()
-            raise StoreError(
-                f"cannot open {display}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
-            ) from None
-        except OrgLedgerError:
-            engine.dispose()
+            if isinstance(exc, StoreError):
+                prefix = f"cannot write to {display}:"
+                raise StoreError(
+                    exc.message.replace(prefix, f"cannot open {display}:", 1)
+                ) from None
             raise
         return store
 
@@ -271,29 +315,71 @@ class Store:
         return int(conn.execute(sa.select(sa.func.max(migrations_t.c.version))).scalar() or 0)
 
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return self._version(conn)
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _read(self) -> Iterator[Connection]:
+        """A connection whose reads all see one committed state (and never wait for writers)."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(
-                f"cannot write to {self.display}: {str(exc).splitlines()[0]}"
-            ) from None
+            raise StoreError(f"cannot read {self.display}: {_first_line(exc)}") from None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the ledger's write lock: writes inside are one transaction, other writers wait.
+
+        Reads inside still see the last committed state, which no other writer can
+        change until this ends; so what is checked here is what gets written.
+        """
+        with self._write():
+            yield
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        held: Connection | None = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.info[_WRITING] = True
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_S}s'")
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+                    self._held.conn = conn
+                    try:
+                        yield conn
+                    finally:
+                        self._held.conn = None
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot write to {self.display}: {_first_line(exc)}") from None
 
     # -- reading ---------------------------------------------------------------
 
     def records(self) -> list[Record]:
         """Every recorded change set, in recording order."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(changesets_t).order_by(changesets_t.c.seq)).all()
+        with self._read() as conn:
+            return self._records(conn)
+
+    @staticmethod
+    def _records(conn: Connection) -> list[Record]:
+        rows = conn.execute(sa.select(changesets_t).order_by(changesets_t.c.seq)).all()
         return [_record(row._mapping) for row in rows]
 
+    def state(self) -> tuple[list[Record], Derived]:
+        """The log and the current derivation, read together as one committed state."""
+        with self._read() as conn:
+            return self._records(conn), self._derived(conn, self._derivation(conn))
+
     def head(self) -> tuple[int, str]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(
                 sa.select(changesets_t.c.seq, changesets_t.c.hash)
                 .order_by(changesets_t.c.seq.desc())
@@ -302,51 +388,51 @@ class Store:
         return (int(row.seq), str(row.hash)) if row else (0, "")
 
     def derived(self, derivation: int | None = None) -> Derived:
-        with self.engine.connect() as conn:
-            if derivation is None:
-                derivation = self._derivation(conn)
-            versions = [
-                Version(
-                    row.unit_id,
-                    date.fromisoformat(row.day),
-                    row.seq,
-                    row.op,
-                    None
-                    if row.state is None
-                    else Unit.from_state(row.unit_id, orjson.loads(row.state)),
-                )
-                for row in conn.execute(
-                    sa.select(versions_t)
-                    .where(versions_t.c.derivation == derivation)
-                    .order_by(versions_t.c.pos)
-                )
-            ]
-            edges = [
-                Edge(
-                    row.src,
-                    row.dst,
-                    date.fromisoformat(row.day),
-                    row.changeset,
-                    row.kind,
-                    row.share,
-                )
-                for row in conn.execute(
-                    sa.select(edges_t)
-                    .where(edges_t.c.derivation == derivation)
-                    .order_by(edges_t.c.pos)
-                )
-            ]
-            magnitudes = {
-                row.seq: row.value
-                for row in conn.execute(
-                    sa.select(magnitudes_t).where(magnitudes_t.c.derivation == derivation)
-                )
-            }
+        with self._read() as conn:
+            return self._derived(conn, self._derivation(conn) if derivation is None else derivation)
+
+    @staticmethod
+    def _derived(conn: Connection, derivation: int) -> Derived:
+        versions = [
+            Version(
+                row.unit_id,
+                date.fromisoformat(row.day),
+                row.seq,
+                row.op,
+                None
+                if row.state is None
+                else Unit.from_state(row.unit_id, orjson.loads(row.state)),
+            )
+            for row in conn.execute(
+                sa.select(versions_t)
+                .where(versions_t.c.derivation == derivation)
+                .order_by(versions_t.c.pos)
+            )
+        ]
+        edges = [
+            Edge(
+                row.src,
+                row.dst,
+                date.fromisoformat(row.day),
+                row.changeset,
+                row.kind,
+                row.share,
+            )
+            for row in conn.execute(
+                sa.select(edges_t).where(edges_t.c.derivation == derivation).order_by(edges_t.c.pos)
+            )
+        ]
+        magnitudes = {
+            row.seq: row.value
+            for row in conn.execute(
+                sa.select(magnitudes_t).where(magnitudes_t.c.derivation == derivation)
+            )
+        }
         return Derived(versions, edges, magnitudes)
 
     def last_checkpoint(self) -> int:
         """Position of the current derivation's latest checkpoint (0 when there is none)."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             derivation = self._derivation(conn)
             found = conn.execute(
                 sa.select(sa.func.max(checkpoints_t.c.pos)).where(
@@ -357,7 +443,7 @@ class Store:
 
     def checkpoints(self) -> list[tuple[int, dict[str, Unit]]]:
         """Every checkpoint of the current derivation, decoded."""
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             derivation = self._derivation(conn)
             rows = conn.execute(
                 sa.select(checkpoints_t.c.pos, checkpoints_t.c.units)
@@ -371,7 +457,7 @@ class Store:
 
         Reads only what that date needs, so a cold query does not load the history.
         """
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             derivation = self._derivation(conn)
             end = (
                 conn.execute(
@@ -415,7 +501,7 @@ class Store:
         return int(conn.execute(sa.select(sa.func.max(derivations_t.c.id))).scalar() or 0)
 
     def derivation(self) -> int:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return self._derivation(conn)
 
     # -- writing ---------------------------------------------------------------
@@ -445,9 +531,15 @@ class Store:
         with self._write() as conn:
             head = conn.execute(sa.select(sa.func.max(changesets_t.c.seq))).scalar() or 0
             if head != expected_head:
+                newer = conn.execute(
+                    sa.select(changesets_t.c.id)
+                    .where(changesets_t.c.seq > expected_head)
+                    .order_by(changesets_t.c.seq)
+                ).scalars()
                 raise ConflictError(
-                    f"the ledger changed while this request was prepared: {head - expected_head} "
-                    "change set(s) were recorded by another writer; read it again and retry"
+                    "the ledger changed while this change set was prepared: another writer "
+                    f"recorded {', '.join(repr(i) for i in newer) or 'a correction'}; "
+                    "read it again and retry"
                 )
             derivation = self._derivation(conn)
             if rebuild is not None or derivation == 0:
@@ -526,26 +618,86 @@ class Store:
                 )
             )
             if values:
+                conn.execute(metric_values_t.insert(), _value_rows(load, values))
+        return load
+
+    def metric_loads(self) -> list[MetricLoad]:
+        """Every load of metric values with its values, oldest first."""
+        values: dict[int, list[MetricValue]] = {}
+        for value in self.metric_values():
+            values.setdefault(value.load, []).append(value)
+        with self._read() as conn:
+            rows = conn.execute(sa.select(metric_loads_t).order_by(metric_loads_t.c.id)).all()
+        return [
+            MetricLoad(
+                row.id, _parse_time(row.recorded_at), row.file, tuple(values.get(row.id, ()))
+            )
+            for row in rows
+        ]
+
+    def load_problems(self) -> list[str]:
+        """Metric loads whose stored values are not the ones recorded (rows lost or added)."""
+        counts = sa.select(metric_values_t.c.load, sa.func.count().label("n")).group_by(
+            metric_values_t.c.load
+        )
+        with self._read() as conn:
+            stored = {row.load: row.n for row in conn.execute(counts)}
+            loads = conn.execute(sa.select(metric_loads_t.c.id, metric_loads_t.c.rows)).all()
+        findings = [
+            f"metric load {row.id}: {stored.get(row.id, 0)} value(s) stored, {row.rows} recorded"
+            for row in loads
+            if stored.get(row.id, 0) != row.rows
+        ]
+        known = {row.id for row in loads}
+        findings += [
+            f"metric values of load {load}, which is not recorded" for load in stored.keys() - known
+        ]
+        return findings
+
+    def is_empty(self) -> bool:
+        """True when nothing was ever recorded: no change sets, metrics, scenarios or tokens."""
+        with self._read() as conn:
+            return not any(
+                conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
+                for table in (changesets_t, metric_loads_t, scenario_events_t, tokens_t)
+            )
+
+    def restore(
+        self,
+        loads: Sequence[MetricLoad],
+        scenario_events: Sequence[ScenarioEvent],
+        token_events: Sequence[TokenEvent],
+    ) -> None:
+        """Store metric loads and events exactly as exported, numbers and times included."""
+        with self._write() as conn:
+            for load in loads:
                 conn.execute(
-                    metric_values_t.insert(),
+                    metric_loads_t.insert().values(
+                        id=load.id,
+                        recorded_at=timestamp(load.recorded_at),
+                        file=load.file,
+                        rows=len(load.values),
+                    )
+                )
+                if load.values:
+                    conn.execute(metric_values_t.insert(), _value_rows(load.id, load.values))
+            if scenario_events:
+                conn.execute(
+                    scenario_events_t.insert(),
                     [
                         {
-                            "load": load,
-                            "pos": number,
-                            "row": v.row,
-                            "unit": v.unit,
-                            "metric": v.metric,
-                            "start": v.period.start.isoformat(),
-                            "end": v.period.end.isoformat(),
-                            "value": v.value,
-                            "currency": v.currency,
-                            "basis": v.basis,
-                            "sources": orjson.dumps(list(v.sources)).decode("utf-8"),
+                            "seq": e.seq,
+                            "name": e.name,
+                            "action": e.action,
+                            "recorded_at": timestamp(e.recorded_at),
+                            "actor": e.actor,
+                            "body": e.body,
                         }
-                        for number, v in enumerate(values, start=1)
+                        for e in scenario_events
                     ],
                 )
-        return load
+            for event in token_events:
+                self._insert_token_event(conn, event)
 
     def metric_values(self, metric: str | None = None) -> list[MetricValue]:
         """Every stored value (of one metric), oldest load first."""
@@ -556,7 +708,7 @@ class Store:
         )
         if metric is not None:
             query = query.where(metric_values_t.c.metric == metric)
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(query).all()
         return [
             MetricValue(
@@ -575,7 +727,7 @@ class Store:
         ]
 
     def scenario_events(self) -> list[ScenarioEvent]:
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(sa.select(scenario_events_t).order_by(scenario_events_t.c.seq))
             return [
                 ScenarioEvent(
@@ -607,6 +759,75 @@ class Store:
             )
         return event
 
+    # -- access tokens -------------------------------------------------------------
+
+    def token_events(self, after: int = 0) -> list[TokenEvent]:
+        """Token events after sequence number `after`, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(tokens_t).where(tokens_t.c.seq > after).order_by(tokens_t.c.seq)
+            ).all()
+        return [
+            TokenEvent(
+                row.seq,
+                row.name,
+                row.action,
+                _parse_time(row.recorded_at),
+                row.actor,
+                row.scope,
+                tuple(orjson.loads(row.under)) if row.under else (),
+                row.digest,
+            )
+            for row in rows
+        ]
+
+    def append_token_event(
+        self,
+        name: str,
+        action: str,
+        actor: str | None,
+        expected_seq: int,
+        *,
+        scope: str | None = None,
+        under: Sequence[str] = (),
+        digest: str | None = None,
+    ) -> TokenEvent:
+        """Record one token event; refuses if another writer recorded one meanwhile."""
+        with self._write() as conn:
+            seq = int(conn.execute(sa.select(sa.func.max(tokens_t.c.seq))).scalar() or 0)
+            if seq != expected_seq:
+                raise ConflictError(
+                    "the tokens changed while this request was prepared; read them again"
+                )
+            event = TokenEvent(seq + 1, name, action, _now(), actor, scope, tuple(under), digest)
+            self._insert_token_event(conn, event)
+        return event
+
+    @staticmethod
+    def _insert_token_event(conn: Connection, event: TokenEvent) -> None:
+        conn.execute(
+            tokens_t.insert().values(
+                seq=event.seq,
+                name=event.name,
+                action=event.action,
+                recorded_at=timestamp(event.recorded_at),
+                actor=event.actor,
+                scope=event.scope,
+                under=orjson.dumps(list(event.under)).decode("utf-8") if event.under else None,
+                digest=event.digest,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class MetricLoad:
+    """One stored load of metric values (possibly empty)."""
+
+    id: int
+    recorded_at: datetime
+    file: str
+    values: tuple[MetricValue, ...]
+
 
 @dataclass(frozen=True)
 class ScenarioEvent:
@@ -618,6 +839,25 @@ class ScenarioEvent:
     recorded_at: datetime
     actor: str | None
     body: str | None
+
+
+def _value_rows(load: int, values: Iterable[MetricValue]) -> list[dict[str, Any]]:
+    return [
+        {
+            "load": load,
+            "pos": number,
+            "row": v.row,
+            "unit": v.unit,
+            "metric": v.metric,
+            "start": v.period.start.isoformat(),
+            "end": v.period.end.isoformat(),
+            "value": v.value,
+            "currency": v.currency,
+            "basis": v.basis,
+            "sources": orjson.dumps(list(v.sources)).decode("utf-8"),
+        }
+        for number, v in enumerate(values, start=1)
+    ]
 
 
 def _parse_time(text: str) -> datetime:
@@ -660,12 +900,35 @@ def _unpack(blob: bytes) -> dict[str, Unit]:
     }
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by `_sqlite_begin`, not by the driver.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_S * 1000}")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """A writer takes SQLite's write lock at BEGIN, so its reads and writes are serial."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.pop(_WRITING, False) else "BEGIN")
+
+
+def _display(db: str | os.PathLike[str]) -> str:
+    """How a ledger is named in messages: a database URL without its password."""
+    text = str(db)
+    if "://" not in text:
+        return text
+    try:
+        return sa.make_url(text).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return text
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def _row(record: Record) -> dict[str, Any]:
