@@ -62,7 +62,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: lint typecheck browser graphviz postgres
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses=4
 
 # Benchmarks print ratios against baselines measured in the same run; they never
 # decide whether the tests pass. Results go to benchmarks/results/.

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
+from benchmarks.web_load import serving
 
 from orgledger import Ledger
 
@@ -24,44 +20,13 @@ def served_db(tencent_db: str) -> str:
     return tencent_db
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(served_db: str) -> Iterator[tuple[str, str]]:
     """`orgledger serve --workers 2` in its own process; its URL and a write token."""
     with Ledger.open(served_db) as ledger:
         _, secret = ledger.add_token("workers-test", "write")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORGLEDGER_")}
-    command = [sys.executable, "-m", "orgledger", "serve", "--db", served_db]
-    command += ["--port", str(port), "--workers", str(WORKERS)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else b""
-            try:
-                if httpx.get(f"{base}/api/v1/log", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not answer in 60 s"
-            time.sleep(0.1)
+    with serving(served_db, workers=WORKERS) as base:
         yield base, secret
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def _plan(number: int) -> str:

@@ -21,7 +21,7 @@ from .errors import ArchiveError
 from .metrics import MetricValue
 from .model import Json
 from .periods import Period
-from .store import MetricLoad, ScenarioEvent
+from .store import MetricLoad, ScenarioEvent, record_row
 from .tokens import TokenEvent
 
 FORMAT = "orgledger-ledger"
@@ -48,22 +48,7 @@ class Archive:
             "version": VERSION,
             "orgledger": version,
             "head": {"seq": seq, "hash": head},
-            "changesets": [
-                {
-                    "seq": r.seq,
-                    "id": r.id,
-                    "effective": r.effective.isoformat(),
-                    "recorded_at": timestamp(r.recorded_at),
-                    "title": r.title,
-                    "supersedes": r.supersedes,
-                    "ops": r.ops,
-                    "digest": r.digest,
-                    "prev_hash": r.prev_hash,
-                    "hash": r.hash,
-                    "body": r.body,
-                }
-                for r in self.records
-            ],
+            "changesets": [record_row(r) for r in self.records],
             "metric_loads": [
                 {
                     "id": load.id,

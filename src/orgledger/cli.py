@@ -76,8 +76,8 @@ def _main(
 @app.command()
 def init(db: Db = None) -> None:
     """Create an empty ledger."""
-    Ledger.init(db).close()
-    typer.echo(f"created an empty ledger at {db or 'orgledger.db'}")
+    with Ledger.init(db) as ledger:
+        typer.echo(f"created an empty ledger at {ledger.store.display}")
 
 
 def _previews(previews: list[Preview], fmt: Fmt, lang: str | None) -> None:
@@ -303,10 +303,9 @@ def synth(
         return
     with Ledger.init(db) as ledger:
         records = ledger.apply(*generated)
+        display = ledger.store.display
     total = sum(r.ops for r in records)
-    typer.echo(
-        f"recorded {len(records)} change set(s), {total} operation(s) in {db or 'orgledger.db'}"
-    )
+    typer.echo(f"recorded {len(records)} change set(s), {total} operation(s) in {display}")
 
 
 Host = Annotated[
@@ -365,16 +364,15 @@ def _serve(
 
     token = os.environ.get("ORGLEDGER_TOKEN") or None
     policy = Policy(token, private, rate, burst, max_body or MAX_BODY)
-    Ledger.open(db).close()  # refuse a missing ledger here, not in every worker
+    with Ledger.open(db) as ledger:  # refuse a missing ledger here, not in every worker
+        display = ledger.store.display
     modes = ["private" if policy.private else "reads are public"]
     modes.append("writes need a write token")
     if policy.rate:
         modes.append(f"{policy.rate:g} requests a second per client")
     if workers > 1:
         modes.append(f"{workers} workers")
-    typer.echo(
-        f"serving {db or 'orgledger.db'} on http://{host}:{port}/ ({'; '.join(modes)})", err=True
-    )
+    typer.echo(f"serving {display} on http://{host}:{port}/ ({'; '.join(modes)})", err=True)
     if workers == 1:
         uvicorn.run(web.create_app(db, policy=policy), host=host, port=port, log_level="warning")
         return

@@ -553,7 +553,7 @@ class Store:
                     )
                 )
             if records:
-                conn.execute(changesets_t.insert(), [_row(r) for r in records])
+                conn.execute(changesets_t.insert(), [record_row(r) for r in records])
             if derived.versions:
                 conn.execute(
                     versions_t.insert(),
@@ -931,7 +931,8 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
-def _row(record: Record) -> dict[str, Any]:
+def record_row(record: Record) -> dict[str, Any]:
+    """A change set's stored row (and its shape in an export)."""
     return {
         "seq": record.seq,
         "id": record.id,
