@@ -779,3 +779,22 @@ def test_the_ledger_accepts_a_good_plan_after_refusing_a_bad_one(
     assert [r.id for r in org.apply(good)] == ["good"]
     assert org.at(date(2021, 1, 1)).path("a1x") == ("acme", "b", "a", "a1", "a1x")
     assert org.verify().ok
+
+
+def test_a_megabyte_unit_id_gives_a_short_message(cli: Any, db: str, write: Any) -> None:
+    """Messages quote what they refer to, cut short: a huge id must not flood the terminal."""
+    huge = "x" * 3_000_000
+    path = write("huge.yaml", f"id: huge\neffective: 2020-01-01\nops:\n  - dissolve: {huge}\n")
+    result = cli("apply", path, "--db", db)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines and all(len(line) < 5_000 for line in lines), [len(line) for line in lines]
+    assert "huge.yaml:4" in result.stderr
+
+
+def test_a_problem_prints_on_one_bounded_line_whatever_its_message_quotes() -> None:
+    problem = Problem("unknown-unit", "no unit '" + "y" * 1_000_000 + "\n\x1b[31m'", file="f.yaml")
+    text = str(problem)
+    assert "\n" not in text and "\x1b" not in text
+    assert len(text) < 2_100 and text.endswith("[unknown-unit]")
+    assert text.startswith("f.yaml:1: no unit 'yyy") and "\\x1b[31m'" in text

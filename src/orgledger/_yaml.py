@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import PlanError, Problem
+from .errors import PlanError, Problem, shorten
 
 Lines = dict[tuple[str | int, ...], int]
 MAX_BYTES = 64 * 1024 * 1024
@@ -29,7 +29,6 @@ _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _HIGH, _LOW = r"\\u[dD][89abAB][0-9a-fA-F]{2}", r"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 _LONE_ESCAPE = re.compile(f"{_HIGH}(?!{_LOW})|(?<!{_HIGH}){_LOW}")
@@ -39,16 +38,6 @@ _SPECIAL_FLOAT = {
     "-.inf": float("-inf"),
     ".nan": float("nan"),
 }
-
-
-def shorten(text: str, limit: int = 400) -> str:
-    """`text` fit for a one-line message: control characters and line breaks escaped, and cut
-    in the middle when longer than `limit`, so that a quoted value cannot flood a terminal."""
-    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return f"{text[:half]}…{text[-half:]}"
 
 
 def _within(text: str, line: int) -> int:

@@ -8,8 +8,23 @@ of them at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MESSAGE_LIMIT = 2_000
+"""Characters of a problem's message shown: a megabyte-long unit id must not flood a terminal."""
+
+
+def shorten(text: str, limit: int = 400) -> str:
+    """`text` fit for a one-line message: control characters and line breaks escaped, and cut
+    in the middle when longer than `limit`, so that a quoted value cannot flood a terminal."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…{text[-half:]}"
 
 
 @dataclass(frozen=True)
@@ -36,7 +51,7 @@ class Problem:
         op = ""
         if self.op is not None:
             op = f"op {self.op} ({self.op_kind}): " if self.op_kind else f"op {self.op}: "
-        return f"{where}{op}{self.message} [{self.code}]"
+        return f"{where}{op}{shorten(self.message, MESSAGE_LIMIT)} [{self.code}]"
 
 
 class OrgLedgerError(Exception):

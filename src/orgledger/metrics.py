@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ._yaml import decode, load, shorten
+from ._yaml import decode, load
 from .errors import (
     AmbiguousUnitError,
     CurrencyError,
@@ -30,6 +30,7 @@ from .errors import (
     Problem,
     UnknownUnitError,
     UsageError,
+    shorten,
 )
 from .forest import Lifespan
 from .lineage import EdgeIndex

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ._yaml import Lines, decode, load, shorten
+from ._yaml import Lines, decode, load
 from .changeset import ChangeSet, Origin
-from .errors import PlanError, Problem
+from .errors import PlanError, Problem, shorten
 from .ops import (
     OPERATIONS,
     AddLink,
