@@ -201,6 +201,12 @@ class RateLimitedError(OrgLedgerError):
         self.retry_after = retry_after
 
 
+class ImportFileError(OrgLedgerError):
+    """A table to import that cannot be read or makes no structure; says where and why."""
+
+    code = "import"
+
+
 class ArchiveError(OrgLedgerError):
     """An export file that cannot be imported: not an export, damaged, or into a used ledger."""
 

@@ -25,6 +25,7 @@ from .errors import (
 )
 from .forest import Forest
 from .history import History, history
+from .inference import Described, Inferred, describe, infer, units_of
 from .lineage import Lineage
 from .lookup import Match, Vocabulary
 from .magnitude import Explanation, explain, largest_since
@@ -52,6 +53,7 @@ from .scenarios import (
 from .scenarios import replay as replay_scenarios
 from .stats import Stats, measure
 from .store import Derived, Store
+from .tables import Table
 from .timeline import BrokenHistory, Timeline
 from .tokens import Token, check_scope, check_subtrees, matching, new_secret
 from .tokens import check_name as check_token_name
@@ -783,6 +785,41 @@ class Ledger:
             raise ForbiddenError(f"token '{token.name}' may only read")
         if token.under:
             check_subtrees(token, changeset, self.at(changeset.effective))
+
+    # -- snapshots from files ----------------------------------------------------
+
+    def infer_snapshot(
+        self,
+        table: Table,
+        effective: date,
+        changeset_id: str | None = None,
+        under: str | None = None,
+    ) -> tuple[dict[str, Any], Inferred]:
+        """The plan that turns the structure on `effective` into the table's, and its ops.
+
+        With `under`, the table is that unit's subtree: only it is compared, and the
+        table's units may hang from units around it. Nothing is written; `apply`
+        the plan, or write it out for a person to review.
+        """
+        snapshot = self.at(effective)
+        before = dict(snapshot.units)
+        if under is not None:
+            top = self.subtree_check(snapshot, under)
+            before = {unit.id: unit for unit, _ in snapshot.walk(top)}
+        after = units_of(table, outside=snapshot.units.keys() - before.keys())
+        # A unit of the file that stands elsewhere now moves in; it is not created.
+        before.update((uid, snapshot[uid]) for uid in after if uid in snapshot)
+        inferred = infer(before, after, None if table.complete else Described.of(table))
+        rows = len(table.rows)
+        plan: dict[str, Any] = {
+            "id": changeset_id or f"import-{effective.isoformat()}",
+            "title": f"Structure of {Path(table.name).name} as of {effective.isoformat()}",
+            "effective": effective.isoformat(),
+            "notes": f"Inferred by orgledger from {table.name} ({rows} row(s)): "
+            f"{describe(inferred.counts)}.",
+            "ops": list(inferred.ops),
+        }
+        return plan, inferred
 
     # -- export and import -------------------------------------------------------
 
