@@ -17,6 +17,7 @@ from . import __version__, demo, render
 from ._cli_archive import export_ledger, import_app
 from ._cli_export import export_app
 from ._cli_numbers import metrics_app, scenario_app, stats
+from ._cli_people import import_people
 from ._cli_tokens import token_app
 from ._shell import (
     At,
@@ -50,6 +51,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(scenario_app, name="scenario")
 export_app.command("ledger")(export_ledger)
 app.add_typer(export_app, name="export")
+import_app.command("people")(import_people)
 app.add_typer(import_app, name="import")
 app.add_typer(token_app, name="token")
 app.command()(stats)
