@@ -100,6 +100,10 @@ def test_importing_a_later_snapshot_reaches_its_structure(
             uid: unit.replace(attrs={k: v for k, v in unit.attrs.items() if v != ""}).state()
             for uid, unit in target.units.items()
         }
+        # The snapshot of B imported as of B into the ledger it came from changes nothing.
+        same, nothing = full.infer_snapshot(read_table(folder / "b.json"), b)
+        kept_empty = any(v == "" for u in target.units.values() for v in u.attrs.values())
+        assert kept_empty or nothing.ops == (), same["ops"]
     with Ledger.init(folder / "part.db") as part:
         early = [cs for cs in history.changesets if cs.effective <= a]
         if early:
