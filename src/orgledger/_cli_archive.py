@@ -110,7 +110,17 @@ Columns = Annotated[
 ]
 
 
-def _columns(pairs: list[str] | None) -> dict[str, str]:
+def write_plan(plan: dict[str, object], out: str, summary: str) -> None:
+    """Write an inferred plan for review, and say where and how to check it."""
+    text = yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=100)
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {out}: {exc.strerror}") from None
+    typer.echo(f"{summary}; wrote the plan to {out} (check it: orgledger plan {out})")
+
+
+def columns_of(pairs: list[str] | None) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for pair in pairs or ():
         ours, sep, theirs = pair.partition("=")
@@ -141,20 +151,13 @@ def import_snapshot(
     the evidence in the notes. With --emit-plan, write the plan for review instead.
     """
     day = parse_date(effective)
-    table = read_table(file, encoding=encoding, rename=_columns(column))
+    table = read_table(file, encoding=encoding, rename=columns_of(column))
     with opened(db) as ledger:
         plan, inferred = ledger.infer_snapshot(table, day, changeset_id, under)
         dropped = f" ({table.duplicates} duplicate row(s) ignored)" if table.duplicates else ""
         summary = f"{len(table.rows)} row(s){dropped}: {describe(inferred.counts)}"
         if emit_plan is not None:
-            text = yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=100)
-            try:
-                Path(emit_plan).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise ArchiveError(f"cannot write {emit_plan}: {exc.strerror}") from None
-            typer.echo(
-                f"{summary}; wrote the plan to {emit_plan} (check it: orgledger plan {emit_plan})"
-            )
+            write_plan(plan, emit_plan, summary)
             return
         if not inferred.ops:
             typer.echo(f"{summary}; nothing to record")

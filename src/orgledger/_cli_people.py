@@ -7,13 +7,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from ._cli_archive import ChangeSetId, Columns, Effective, EmitPlan, Encoding, _columns
+from ._cli_archive import (
+    ChangeSetId,
+    Columns,
+    Effective,
+    EmitPlan,
+    Encoding,
+    columns_of,
+    write_plan,
+)
 from ._shell import Db, opened, parse_date
-from .errors import ArchiveError
 from .people import headcount_plan, read_people, unit_resolver
 from .tables import read_table
 
@@ -58,7 +64,7 @@ def import_people(
         Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar,
     ):
         task = bar.add_task(f"reading {Path(file).name}", total=None)
-        table = read_table(file, encoding=encoding, rename=_columns(column))
+        table = read_table(file, encoding=encoding, rename=columns_of(column))
         bar.update(task, description="checking people", total=len(table.rows), completed=0)
         units = ledger.at(day).units
         unit_of = unit_resolver(partial(ledger.resolve, at=day), units, day)
@@ -76,15 +82,8 @@ def import_people(
             f"{len(plan['ops'])} unit(s) to update"
         )
         if emit_plan is not None:
-            text = yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=100)
-            try:
-                Path(emit_plan).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise ArchiveError(f"cannot write {emit_plan}: {exc.strerror}") from None
             bar.stop()
-            typer.echo(
-                f"{summary}; wrote the plan to {emit_plan} (check it: orgledger plan {emit_plan})"
-            )
+            write_plan(plan, emit_plan, summary)
             return
         if not plan["ops"]:
             bar.stop()
