@@ -275,38 +275,50 @@ class Store:
             sa.event.listen(engine, "begin", _sqlite_begin)
         store = cls(engine, display)
         try:
-            with store._write() as conn:
-                version = store._version(conn)
-                if not version and sa.inspect(conn).get_table_names():
-                    raise StoreError(f"{display} is a database, but not an orgledger ledger")
-                if create and version:
-                    raise LedgerExistsError(f"a ledger already exists at {display}")
-                if not create and not version:
-                    raise LedgerMissingError(
-                        f"no ledger at {display} (create one with `orgledger init`)"
-                    )
-                if version > len(MIGRATIONS):
-                    raise StoreError(
-                        f"{display} was written by a newer orgledger "
-                        f"(schema {version}, this one knows {len(MIGRATIONS)})"
-                    )
-                for number in range(version + 1, len(MIGRATIONS) + 1):
-                    MIGRATIONS[number - 1](conn)
-                    conn.execute(
-                        migrations_t.insert().values(version=number, applied_at=timestamp(_now()))
-                    )
+            # Opening only reads, so it never waits for a writer; creating or
+            # migrating takes the write lock and checks again under it.
+            with store._read() as conn:
+                store._check(conn, create)
+            if create or store.schema_version() < len(MIGRATIONS):
+                with store._write() as conn:
+                    version = store._check(conn, create)
+                    for number in range(version + 1, len(MIGRATIONS) + 1):
+                        MIGRATIONS[number - 1](conn)
+                        conn.execute(
+                            migrations_t.insert().values(
+                                version=number, applied_at=timestamp(_now())
+                            )
+                        )
         except OrgLedgerError as exc:
             engine.dispose()
             if isinstance(exc, StoreError):
-                prefix = f"cannot write to {display}:"
-                raise StoreError(
-                    exc.message.replace(prefix, f"cannot open {display}:", 1)
-                ) from None
+                message = exc.message
+                for doing in ("cannot write to", "cannot read"):
+                    message = message.replace(f"{doing} {display}:", f"cannot open {display}:", 1)
+                raise StoreError(message) from None
             raise
         return store
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _check(self, conn: Connection, create: bool) -> int:
+        """The schema version, refusing what cannot be opened (or created) here."""
+        version = self._version(conn)
+        if not version and sa.inspect(conn).get_table_names():
+            raise StoreError(f"{self.display} is a database, but not an orgledger ledger")
+        if create and version:
+            raise LedgerExistsError(f"a ledger already exists at {self.display}")
+        if not create and not version:
+            raise LedgerMissingError(
+                f"no ledger at {self.display} (create one with `orgledger init`)"
+            )
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.display} was written by a newer orgledger "
+                f"(schema {version}, this one knows {len(MIGRATIONS)})"
+            )
+        return version
 
     @staticmethod
     def _version(conn: Connection) -> int:
