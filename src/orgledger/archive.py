@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
@@ -21,7 +21,14 @@ from .errors import ArchiveError
 from .metrics import MetricValue
 from .model import Json
 from .periods import Period
-from .store import MetricLoad, ScenarioEvent, record_row
+from .store import (
+    MetricLoad,
+    ScenarioEvent,
+    parse_time,
+    record_from_row,
+    record_row,
+    value_row,
+)
 from .tokens import TokenEvent
 
 FORMAT = "orgledger-ledger"
@@ -54,20 +61,7 @@ class Archive:
                     "id": load.id,
                     "recorded_at": timestamp(load.recorded_at),
                     "file": load.file,
-                    "values": [
-                        {
-                            "row": v.row,
-                            "unit": v.unit,
-                            "metric": v.metric,
-                            "start": v.period.start.isoformat(),
-                            "end": v.period.end.isoformat(),
-                            "value": v.value,
-                            "currency": v.currency,
-                            "basis": v.basis,
-                            "sources": list(v.sources),
-                        }
-                        for v in load.values
-                    ],
+                    "values": [value_row(v) for v in load.values],
                 }
                 for load in self.loads
             ],
@@ -192,10 +186,10 @@ def read_archive(data: bytes, name: str) -> Archive:
     try:
         doc = _Document.model_validate(raw)
         archive = Archive(
-            tuple(_record(c) for c in doc.changesets),
+            tuple(record_from_row(c.model_dump()) for c in doc.changesets),
             tuple(_load(load) for load in doc.metric_loads),
             tuple(
-                ScenarioEvent(e.seq, e.name, e.action, _time(e.recorded_at), e.actor, e.body)
+                ScenarioEvent(e.seq, e.name, e.action, parse_time(e.recorded_at), e.actor, e.body)
                 for e in doc.scenario_events
             ),
             tuple(
@@ -203,7 +197,7 @@ def read_archive(data: bytes, name: str) -> Archive:
                     e.seq,
                     e.name,
                     e.action,
-                    _time(e.recorded_at),
+                    parse_time(e.recorded_at),
                     e.actor,
                     e.scope,
                     tuple(e.under),
@@ -255,33 +249,8 @@ def _check_numbering(name: str, section: str, numbers: list[int]) -> None:
         raise ArchiveError(f"{name}: {section} are not numbered 1, 2, 3, ... in order")
 
 
-def _time(text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        raise ValueError(
-            f"'{text}' is not a recording time like 2026-01-31T12:00:00.000000Z"
-        ) from None
-
-
-def _record(c: _ChangeSet) -> Record:
-    return Record(
-        c.seq,
-        c.id,
-        date.fromisoformat(c.effective),
-        _time(c.recorded_at),
-        c.title,
-        c.supersedes,
-        c.ops,
-        c.digest,
-        c.prev_hash,
-        c.hash,
-        c.body,
-    )
-
-
 def _load(load: _Load) -> MetricLoad:
-    recorded = _time(load.recorded_at)
+    recorded = parse_time(load.recorded_at)
     return MetricLoad(
         load.id,
         recorded,

@@ -155,8 +155,10 @@ def _cycles(units: Mapping[str, Unit], lines: Mapping[str, int], name: str) -> l
 class Described:
     """What a table says about its units: a column it lacks leaves that field as it is."""
 
-    langs: frozenset[str]
-    attrs: frozenset[str]
+    langs: frozenset[str] | None
+    """The languages named (None: every language)."""
+    attrs: frozenset[str] | None
+    """The attributes given (None: every attribute)."""
     kind: bool = True
     abbr: bool = True
     links: bool = True
@@ -181,7 +183,7 @@ class Described:
         )
 
 
-EVERYTHING = Described(frozenset(), frozenset())
+EVERYTHING = Described(None, None)
 """Compare every field (the languages and attributes of both sides)."""
 
 
@@ -248,22 +250,15 @@ def infer(
         if before[uid].parent != after[uid].parent:
             add({"move": uid, "to": after[uid].parent})
     told = described or EVERYTHING
-    links_told = described is None or described.links
-    for uid in sorted(kept):
-        if not links_told:
-            break
-        for link in sorted(set(before[uid].links) - set(after[uid].links)):
-            if link.to in after:
-                add({"unlink": uid, "to": link.to, "type": link.type})
+    if told.links:
+        for uid in sorted(kept):
+            for link in sorted(set(before[uid].links) - set(after[uid].links)):
+                if link.to in after:
+                    add({"unlink": uid, "to": link.to, "type": link.type})
     for uid in sorted(kept):
         old, new = before[uid], after[uid]
         renamed: dict[str, Any] = {}
-        langs = set(old.names) | set(new.names) if described is None else told.langs
-        names = {
-            lang: new.names.get(lang)
-            for lang in sorted(langs)
-            if old.names.get(lang) != new.names.get(lang)
-        }
+        names = _changes(old.names, new.names, told.langs)
         if names:
             renamed["names"] = names
         if old.abbr != new.abbr and told.abbr:
@@ -273,12 +268,7 @@ def infer(
         changed: dict[str, Any] = {}
         if old.kind != new.kind and told.kind:
             changed["kind"] = new.kind
-        keys = set(old.attrs) | set(new.attrs) if described is None else told.attrs
-        attrs = {
-            key: new.attrs.get(key)
-            for key in sorted(keys)
-            if old.attrs.get(key) != new.attrs.get(key)
-        }
+        attrs = _changes(old.attrs, new.attrs, told.attrs)
         if attrs:
             changed["attrs"] = attrs
         if changed:
@@ -290,12 +280,20 @@ def infer(
     for uid in sorted((u for u in before if u not in after), key=lambda u: (-old_depth[u], u)):
         add(_end(uid, sorted(c for c in children.get(uid, ()) if c in after), after))
     for uid in sorted(after):
-        if uid in before and not links_told:
+        if uid in before and not told.links:
             continue
         old_links = set(before[uid].links) if uid in before else set()
         for link in sorted(set(after[uid].links) - old_links):
             add({"link": uid, "to": link.to, "type": link.type})
     return Inferred(tuple(ops), counts)
+
+
+def _changes(
+    old: Mapping[str, Any], new: Mapping[str, Any], keys: frozenset[str] | None
+) -> dict[str, Any]:
+    """The new value of each key (of `keys`, else of either side) whose value differs."""
+    wanted = set(old) | set(new) if keys is None else keys
+    return {key: new.get(key) for key in sorted(wanted) if old.get(key) != new.get(key)}
 
 
 def _end(uid: str, left: list[str], after: Mapping[str, Unit]) -> dict[str, Any]:

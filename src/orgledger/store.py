@@ -383,7 +383,7 @@ class Store:
     @staticmethod
     def _records(conn: Connection) -> list[Record]:
         rows = conn.execute(sa.select(changesets_t).order_by(changesets_t.c.seq)).all()
-        return [_record(row._mapping) for row in rows]
+        return [record_from_row(row._mapping) for row in rows]
 
     def state(self) -> tuple[list[Record], Derived]:
         """The log and the current derivation, read together as one committed state."""
@@ -641,9 +641,7 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(sa.select(metric_loads_t).order_by(metric_loads_t.c.id)).all()
         return [
-            MetricLoad(
-                row.id, _parse_time(row.recorded_at), row.file, tuple(values.get(row.id, ()))
-            )
+            MetricLoad(row.id, parse_time(row.recorded_at), row.file, tuple(values.get(row.id, ())))
             for row in rows
         ]
 
@@ -733,7 +731,7 @@ class Store:
                 sources=tuple(orjson.loads(row.sources)),
                 row=row.row,
                 load=row.load,
-                recorded_at=_parse_time(row.recorded_at),
+                recorded_at=parse_time(row.recorded_at),
             )
             for row in rows
         ]
@@ -743,7 +741,7 @@ class Store:
             rows = conn.execute(sa.select(scenario_events_t).order_by(scenario_events_t.c.seq))
             return [
                 ScenarioEvent(
-                    row.seq, row.name, row.action, _parse_time(row.recorded_at), row.actor, row.body
+                    row.seq, row.name, row.action, parse_time(row.recorded_at), row.actor, row.body
                 )
                 for row in rows
             ]
@@ -784,7 +782,7 @@ class Store:
                 row.seq,
                 row.name,
                 row.action,
-                _parse_time(row.recorded_at),
+                parse_time(row.recorded_at),
                 row.actor,
                 row.scope,
                 tuple(orjson.loads(row.under)) if row.under else (),
@@ -853,27 +851,41 @@ class ScenarioEvent:
     body: str | None
 
 
+def value_row(value: MetricValue) -> dict[str, Any]:
+    """A metric value's own fields as stored (and exported), its sources as a list."""
+    return {
+        "row": value.row,
+        "unit": value.unit,
+        "metric": value.metric,
+        "start": value.period.start.isoformat(),
+        "end": value.period.end.isoformat(),
+        "value": value.value,
+        "currency": value.currency,
+        "basis": value.basis,
+        "sources": list(value.sources),
+    }
+
+
 def _value_rows(load: int, values: Iterable[MetricValue]) -> list[dict[str, Any]]:
     return [
         {
             "load": load,
             "pos": number,
-            "row": v.row,
-            "unit": v.unit,
-            "metric": v.metric,
-            "start": v.period.start.isoformat(),
-            "end": v.period.end.isoformat(),
-            "value": v.value,
-            "currency": v.currency,
-            "basis": v.basis,
+            **value_row(v),
             "sources": orjson.dumps(list(v.sources)).decode("utf-8"),
         }
         for number, v in enumerate(values, start=1)
     ]
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+def parse_time(text: str) -> datetime:
+    """A recording time as stored (and exported)."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(
+            f"'{text}' is not a recording time like 2026-01-31T12:00:00.000000Z"
+        ) from None
 
 
 def _now() -> datetime:
@@ -960,12 +972,13 @@ def record_row(record: Record) -> dict[str, Any]:
     }
 
 
-def _record(row: Any) -> Record:
+def record_from_row(row: Any) -> Record:
+    """A change set from its stored row (or its exported object)."""
     return Record(
         seq=row["seq"],
         id=row["id"],
         effective=date.fromisoformat(row["effective"]),
-        recorded_at=_parse_time(row["recorded_at"]),
+        recorded_at=parse_time(row["recorded_at"]),
         title=row["title"],
         supersedes=row["supersedes"],
         ops=row["ops"],

@@ -60,10 +60,11 @@ def read_table(
     except OSError as exc:
         raise ImportFileError(f"cannot read {name}: {exc.strerror}") from None
     suffix = Path(path).suffix.lower()
+    complete = False
     if suffix in (".xlsx", ".xlsm"):
         header, rows = _xlsx(data, name)
     elif suffix == ".json":
-        header, rows = _json(_decode(data, name, encoding), name)
+        header, rows, complete = _json(_decode(data, name, encoding), name)
     else:
         header, rows = _csv(_decode(data, name, encoding), name)
     mapping = {theirs: ours for ours, theirs in (rename or {}).items()}
@@ -86,7 +87,6 @@ def read_table(
         seen.add(key)
         kept.append(Row(line, cells))
     dropped = sum(1 for _, values in rows if any(values)) - len(kept)
-    complete = suffix == ".json" and _nested(data)
     return Table(name, columns, tuple(kept), dropped, complete)
 
 
@@ -183,16 +183,9 @@ def _xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list[str]]
     return header, rows
 
 
-def _nested(data: bytes) -> bool:
-    value = orjson.loads(data.decode("utf-8-sig", errors="replace"))
-    rows = value.get("units") if isinstance(value, dict) else value
-    return isinstance(rows, list) and any(
-        isinstance(row, dict) and isinstance(row.get("names"), dict) for row in rows
-    )
-
-
-def _json(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """A list of flat objects, or the shape of `show --format json` (`units` with `names`)."""
+def _json(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]], bool]:
+    """A list of flat objects, or the shape of `show --format json` (`units` with `names`);
+    and whether the rows give whole `names` objects (then a missing name is no name)."""
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -203,9 +196,8 @@ def _json(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]
         raise ImportFileError(f"{name}: expected a list of objects, one per row")
     flat = [dict(_flatten(item)) for item in value]
     header = list(dict.fromkeys(key for item in flat for key in item))
-    return header, [
-        (number, [item.get(key, "") for key in header]) for number, item in enumerate(flat, 1)
-    ]
+    rows = [(number, [item.get(key, "") for key in header]) for number, item in enumerate(flat, 1)]
+    return header, rows, any(isinstance(item.get("names"), dict) for item in value)
 
 
 def _flatten(item: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
