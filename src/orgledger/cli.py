@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from . import __version__, demo, render
 from ._cli_archive import export_ledger, import_app
 from ._cli_export import export_app
+from ._cli_extract import extract_command
 from ._cli_numbers import metrics_app, scenario_app, stats
 from ._cli_people import import_people
 from ._cli_tokens import token_app
@@ -54,6 +55,7 @@ app.add_typer(export_app, name="export")
 import_app.command("people")(import_people)
 app.add_typer(import_app, name="import")
 app.add_typer(token_app, name="token")
+app.command(name="extract")(extract_command)
 app.command()(stats)
 
 

@@ -217,3 +217,9 @@ class TokenError(OrgLedgerError):
     """A token command that cannot be done: a bad name or scope, an unknown or taken name."""
 
     code = "token"
+
+
+class ExtractError(OrgLedgerError):
+    """An announcement or a phrase table that cannot be read; says where and why."""
+
+    code = "extract"

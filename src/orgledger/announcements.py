@@ -1,0 +1,944 @@
+"""From an announcement to a draft plan: sentences, phrases, names, then operations.
+
+`extract` reads the text sentence by sentence, tries the rows of the phrase table
+(phrases.yaml) on each, matches the names the rows capture against the units of
+the ledger on the effective date (mentions.py), and drafts the operations in the
+plan language, each with the sentence it came from, the row, the matches and a
+confidence. What it cannot settle it does not guess: an ambiguous name or an
+unknown unit is written so that `orgledger plan` fails on that line, and
+sentences that look like changes but gave none are listed at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import yaml
+
+from .lookup import normal
+from .mentions import (
+    Matcher,
+    Mention,
+    Resolved,
+    core,
+    is_chinese,
+    kind_of,
+    looks_like_unit,
+    read_mention,
+    split_list,
+)
+from .model import SLUG, Unit
+from .phrases import Hit, Phrases, Words
+from .sentences import Dated, Sentence, effective_date, sentences
+
+ORDER = ("create", "merge", "split", "move", "rename", "dissolve")
+QUOTE_LIMIT = 400
+
+UnitsOn = Callable[[date | None], Mapping[str, Unit]]
+
+
+@dataclass
+class NewUnit:
+    """A unit the text introduces, gathered from every sentence that names it."""
+
+    id: str
+    names: dict[str, str]
+    abbr: str | None
+    parent: Ref | None
+    line: int
+    origin: Operation | None = None  # the create it came from, if a create row found it
+
+    def matches(self, mention: Mention) -> bool:
+        mine = {normal(t) for t in (*self.names.values(), self.abbr) if t}
+        return any(normal(t) in mine for t in mention.terms)
+
+    def absorb(self, mention: Mention) -> None:
+        for lang, name in mention.names.items():
+            self.names.setdefault(lang, name)
+        self.abbr = self.abbr or mention.abbr
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A unit an operation names: one of the ledger, a new one, or one it could not settle."""
+
+    id: str
+    note: str
+    score: float = 100.0
+    new: NewUnit | None = None
+    problem: str | None = None
+    proposed: Mention | None = None  # a new unit not yet registered (while lists are weighed)
+
+
+@dataclass
+class Operation:
+    """One drafted operation, with where it came from and how sure it is."""
+
+    kind: str
+    sentence: Sentence
+    phrase: str
+    confidence: float
+    units: list[Ref] = field(default_factory=list)
+    target: Ref | None = None
+    targets: list[Ref] = field(default_factory=list)
+    rename: Mention | None = None
+    also: list[int] = field(default_factory=list)
+    children: dict[str, list[str]] = field(default_factory=dict)  # split target -> children
+
+    @property
+    def refs(self) -> list[Ref]:
+        out = [*self.units, *self.targets]
+        return [*out, self.target] if self.target is not None else out
+
+    @property
+    def problems(self) -> list[str]:
+        return [r.problem for r in self.refs if r.problem]
+
+    def key(self) -> tuple[Any, ...]:
+        names = tuple(sorted(self.rename.names.items())) if self.rename else ()
+        return (
+            self.kind,
+            tuple(sorted(r.id for r in self.units)),
+            self.target.id if self.target else None,
+            tuple(sorted(r.id for r in self.targets)),
+            names,
+            self.rename.abbr if self.rename else None,
+        )
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A unit the text names as staying: recognised, no operation."""
+
+    unit: str
+    note: str
+    sentence: Sentence
+    why: str
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A sentence that reads like a change but gave no operation, and why."""
+
+    sentence: Sentence
+    why: str
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", normal(text).replace("&", " and ")).strip("-")[:48].strip("-")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A proposed change set, with the evidence for each operation."""
+
+    id: str
+    title: str
+    effective: date | None
+    effective_from: str
+    source: str | None
+    root: str | None
+    operations: tuple[Operation, ...]
+    creators: Mapping[str, int]  # new unit id -> index of the operation that creates it
+    new_units: tuple[NewUnit, ...]
+    kept: tuple[Kept, ...]
+    unread: tuple[Unread, ...]
+    children: Mapping[str, tuple[str, ...]]
+    words: Words
+
+    def _unit(self, unit: NewUnit, *, parent: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {"create": unit.id}
+        if parent:
+            body["parent"] = unit.parent.id if unit.parent is not None else self.root
+        body["kind"] = kind_of(unit.names.values(), self.words)
+        body["names"] = dict(unit.names)
+        if unit.abbr:
+            body["abbr"] = unit.abbr
+        return body
+
+    def body(self, index: int) -> dict[str, Any]:
+        """The plan operation of operations[index], without its notes."""
+        op = self.operations[index]
+
+        def ref(r: Ref, *, inline: bool = False) -> Any:
+            if r.new is not None and self.creators.get(r.new.id) == index and inline:
+                return self._unit(r.new)
+            return r.id
+
+        if op.kind == "create":
+            assert op.target is not None and op.target.new is not None
+            return self._unit(op.target.new)
+        if op.kind == "merge":
+            assert op.target is not None
+            return {"merge": [r.id for r in op.units], "into": ref(op.target, inline=True)}
+        if op.kind == "split":
+            items = []
+            for r in op.targets:
+                if r.new is not None and self.creators.get(r.new.id) == index:
+                    item = self._unit(r.new)
+                else:
+                    item = {"to": r.id}
+                if op.children.get(r.id):
+                    item["children"] = op.children[r.id]
+                items.append(item)
+            return {"split": op.units[0].id, "into": items}
+        if op.kind == "move":
+            assert op.target is not None
+            return {"move": op.units[0].id, "to": op.target.id}
+        if op.kind == "rename":
+            assert op.rename is not None
+            body: dict[str, Any] = {"rename": op.units[0].id}
+            if op.rename.names:
+                body["names"] = dict(op.rename.names)
+            if op.rename.abbr:
+                body["abbr"] = op.rename.abbr
+            return body
+        return {"dissolve": op.units[0].id}
+
+    def notes(self, index: int) -> str:
+        op = self.operations[index]
+        where = f"line {op.sentence.line}" + "".join(f", {n}" for n in op.also)
+        matches = "; ".join(r.note for r in op.refs if r.note)
+        text = f'{where}, {op.phrase}, confidence {op.confidence:.2f}: "{_quote(op.sentence.text)}"'
+        return f"{text}; {matches}" if matches else text
+
+    def plan(self) -> dict[str, Any]:
+        """The draft as a plan document (what `to_yaml` writes, without the comments)."""
+        doc: dict[str, Any] = {"id": self.id, "title": self.title}
+        doc["effective"] = self.effective.isoformat() if self.effective else _NO_DATE
+        if self.source:
+            doc["source"] = self.source
+        doc["ops"] = [
+            {**self.body(i), "notes": _Folded(self.notes(i))} for i in range(len(self.operations))
+        ]
+        return doc
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for op in self.operations:
+            out[op.kind] = out.get(op.kind, 0) + 1
+        return out
+
+    def to_yaml(self) -> str:
+        """The draft as plan YAML, with comments that say what was recognised and what was not."""
+
+        def dump(value: Any) -> str:
+            return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+        lines = [
+            "# Drafted by orgledger extract: review every operation, then check with",
+            "# `orgledger plan` and record with `orgledger apply`.",
+            f"# effective: {self.effective_from}",
+        ]
+        for kept in self.kept:
+            lines.append(
+                f"# recognised, no change: {kept.note} ({kept.why}, line {kept.sentence.line})"
+            )
+        doc = self.plan()
+        ops = doc.pop("ops")
+        lines.append(dump(doc).rstrip())
+        if self.effective is None:
+            lines[-1] = lines[-1].replace(
+                f"effective: {_NO_DATE}",
+                f"effective: {_NO_DATE}  # the text gives no date: use --effective",
+            )
+        lines.append("ops:" if ops else "ops: []  # no operation was found")
+        for index, op in enumerate(ops):
+            for problem in self.operations[index].problems:
+                lines.append(f"  # CHECK: {problem}")
+            lines.extend(self._split_hint(index))
+            block = dump([op]).rstrip().splitlines()
+            lines.extend("  " + line for line in block)
+        if self.unread:
+            lines.append("")
+            lines.append("# Sentences that read like changes but gave no operation:")
+            for unread in self.unread:
+                quoted = _quote(unread.sentence.text)
+                lines.append(f'# line {unread.sentence.line} ({unread.why}): "{quoted}"')
+        return "\n".join(lines) + "\n"
+
+    def _split_hint(self, index: int) -> list[str]:
+        op = self.operations[index]
+        if op.kind != "split" or op.units[0].new is not None:
+            return []
+        kids = self.children.get(op.units[0].id, ())
+        if not kids:
+            return []
+        return [
+            f"  # CHECK: the text does not say where the children of {op.units[0].id} go: "
+            f"{', '.join(kids)}; give each item its `children` (or add rest_to)"
+        ]
+
+
+_NO_DATE = "not-in-the-text"
+
+
+class _Folded(str):
+    """Notes, written as a folded block: no quoting of the quotes they hold."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Folded, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style=">")
+)
+
+
+class Extraction:
+    """The drafting of one announcement: state that grows sentence by sentence."""
+
+    def __init__(
+        self,
+        units: Mapping[str, Unit],
+        phrases: Phrases,
+        *,
+        root: str | None,
+        taken: Iterable[str] = (),
+    ) -> None:
+        self.phrases = phrases
+        self.words = phrases.words
+        self.units = dict(units)
+        self.root = root
+        self.matcher = Matcher(self.units, self.words)
+        self.taken = set(taken) | set(units)
+        self.new_units: list[NewUnit] = []
+        self.operations: list[Operation] = []
+        self.kept: list[Kept] = []
+        self.unread: list[Unread] = []
+
+    # ---- names ----
+
+    def _new_of(self, mention: Mention) -> NewUnit | None:
+        return next((n for n in self.new_units if n.matches(mention)), None)
+
+    def _fresh_id(self, mention: Mention) -> str:
+        base = ""
+        for text in (mention.abbr, mention.names.get("en"), *mention.names.values()):
+            if text and (base := _slug(text)):
+                break
+        base = base or kind_of(mention.names.values(), self.words)
+        candidate, n = base, 2
+        while candidate in self.taken or not SLUG.fullmatch(candidate):
+            candidate = f"{base}-{n}"
+            n += 1
+        self.taken.add(candidate)
+        return candidate
+
+    def _register(self, mention: Mention, parent: Ref | None, line: int) -> NewUnit:
+        en = mention.names.get("en", "")
+        last = en.split()[-1] if len(en.split()) > 1 else ""
+        if last.islower() and last in self.words.unit.get("en", ()):
+            # "a Branch Operations team": the name is Branch Operations (a team).
+            names = {**mention.names, "en": en.rsplit(maxsplit=1)[0]}
+            mention = Mention(mention.text, names, mention.abbr, mention.new, mention.others)
+        known = self._new_of(mention)
+        if known is not None:
+            known.absorb(mention)
+            if known.parent is None and parent is not None:
+                known.parent = parent
+            return known
+        unit = NewUnit(self._fresh_id(mention), dict(mention.names), mention.abbr, parent, line)
+        if not unit.names:
+            unit.names["en"] = mention.abbr or mention.text
+        self.new_units.append(unit)
+        return unit
+
+    def _new_ref(self, unit: NewUnit, mention: Mention) -> Ref:
+        return Ref(unit.id, f"'{mention.label}' is new ({unit.id})", 100.0, unit)
+
+    def _existing(self, resolved: Resolved) -> Ref:
+        if resolved.unit is not None:
+            return Ref(resolved.unit, resolved.describe(), resolved.score)
+        if resolved.rivals:
+            options = " or ".join(c.unit for c in resolved.rivals)
+            return Ref(f"ambiguous: {options}", "", resolved.score, problem=resolved.describe())
+        return Ref(
+            f"unknown: {resolved.mention.text}",
+            "",
+            0.0,
+            problem=f"{resolved.describe()} on this date; if it is new, add a create",
+        )
+
+    def _generic(self, mention: Mention) -> bool:
+        """Whether a name is only generic words ("the new group", 新事业群)."""
+        for name in mention.names.values():
+            if is_chinese(name):
+                if name not in self.words.unit.get("zh", ()):
+                    return False
+            elif core(name, self.words):
+                return False
+        return not mention.abbr
+
+    def ref(self, text: str, *, subject: bool = False, may_be_new: str = "") -> Ref | None:
+        """The unit a name stands for; None when the name does not read like a unit.
+
+        may_be_new: "said" when a name the text calls new ("a newly formed X") is a new
+        unit, "unknown" when any name that matches no unit is.
+        """
+        mention = read_mention(text, self.words)
+        if mention.empty:
+            return None
+        known = self._new_of(mention)
+        if known is not None:
+            return self._new_ref(known, mention)
+        if mention.new and self.new_units and self._generic(mention):
+            return self._new_ref(self.new_units[-1], mention)
+        renamed = self._renamed(mention)
+        if renamed is not None:
+            return renamed
+        if subject:
+            resolved, piece = self.matcher.resolve_trimmed(text)
+            mention = read_mention(piece, self.words) if resolved.unit else mention
+        else:
+            resolved = self.matcher.resolve(mention)
+        named = resolved.unit is not None or bool(resolved.rivals)
+        if named and not (mention.new and may_be_new and resolved.score < 100):
+            return self._existing(resolved)
+        if not looks_like_unit(mention, self.words) or self._generic(mention):
+            return None
+        if may_be_new == "unknown" or (may_be_new == "said" and mention.new):
+            return Ref("", f"'{mention.label}' is new", 100.0, proposed=mention)
+        return self._existing(resolved)
+
+    def _renamed(self, mention: Mention) -> Ref | None:
+        """A unit the draft renames, named by its new name."""
+        wanted = {normal(t) for t in mention.terms}
+        for op in self.operations:
+            if (
+                op.kind == "rename"
+                and op.rename is not None
+                and wanted & {normal(t) for t in op.rename.terms}
+            ):
+                unit = op.units[0]
+                return Ref(unit.id, f"'{mention.label}' -> {unit.id} (its new name)", 100.0)
+        return None
+
+    def settled(self, ref: Ref, parent: Ref | None = None, line: int = 0) -> Ref:
+        """A proposed new unit registered (or found among those registered)."""
+        if ref.proposed is None:
+            return ref
+        return self._new_ref(self._register(ref.proposed, parent, line), ref.proposed)
+
+    def refs(self, text: str, *, subject: bool = False, may_be_new: str = "") -> list[Ref]:
+        """The units of a list, reading "A and B" as one unit where one unit has that name."""
+        items = _named(split_list(text))
+        n = len(items)
+        best: list[tuple[float, list[Ref]]] = [(0.0, [])] * (n + 1)
+        for end in range(1, n + 1):
+            options: list[tuple[float, list[Ref]]] = []
+            for start in range(end):
+                joined = items[start][1] + "".join(s + p for s, p in items[start + 1 : end])
+                found = self.ref(joined, subject=subject and start == 0, may_be_new=may_be_new)
+                if found is None:
+                    value = 0.0
+                elif found.problem:
+                    value = 0.5
+                else:
+                    value = 1.0 + found.score / 100
+                chosen = [*best[start][1], *([found] if found else [])]
+                options.append((best[start][0] + value - 0.01, chosen))
+            best[end] = max(options, key=lambda o: o[0])
+        return [self.settled(r) for r in best[n][1]]
+
+    def news(self, text: str) -> list[Mention]:
+        """New units in a list: split only where both sides read as units or a bracket closes."""
+        items = _named(split_list(text))
+        bracketed = any(re.search(r"[)\]）】]$", part) for _, part in items)
+        groups: list[str] = []
+        for sep, part in items:
+            if not groups:
+                groups.append(part)
+                continue
+            prev = groups[-1]
+            if sep.strip() in {",", "、", ";", "，"} or prev.endswith((")", "）", "]", "】")):
+                splits = True
+            elif bracketed:
+                splits = False
+            else:
+                splits = looks_like_unit(read_mention(prev, self.words), self.words) and (
+                    looks_like_unit(read_mention(part, self.words), self.words)
+                )
+            if splits:
+                groups.append(part)
+            else:
+                groups[-1] = prev + sep + part
+        out = []
+        for group in groups:
+            mention = read_mention(self._tail_trimmed(group), self.words)
+            if not mention.empty and looks_like_unit(mention, self.words):
+                out.append(mention)
+        return out
+
+    def _tail_trimmed(self, text: str) -> str:
+        """A new English name without lower-case words after its last unit word ("Lab for AI")."""
+        if is_chinese(text) or re.search(r"[)\]）】]\s*$", text):
+            return text
+        words = text.split()
+        generic = {w.lower() for w in self.words.unit.get("en", ())}
+        last = max((i for i, w in enumerate(words) if w.lower().strip(",") in generic), default=-1)
+        if last < 0:
+            return text
+        tail = words[last + 1 :]
+        if tail and all(w[:1].islower() for w in tail):
+            return " ".join(words[: last + 1])
+        return text
+
+    def parent_of(self, hit: Hit) -> Ref | None:
+        for slot in ("within", "parent"):
+            if slot in hit.slots:
+                found = self.ref(hit.slots[slot], subject=slot == "parent")
+                if found is not None and not found.problem:
+                    return found
+        return None
+
+    # ---- sentences ----
+
+    def read(self, sentence: Sentence) -> None:
+        hedged = self._hedge(sentence)
+        if hedged is not None:
+            if self._structural(sentence):
+                self.unread.append(Unread(sentence, f"hedged: '{hedged}'"))
+            return
+        reasons: list[str] = []
+
+        def accept(hit: Hit) -> bool:
+            result = self._apply(hit, sentence)
+            if isinstance(result, str):
+                reasons.append(result)
+                return False
+            return result
+
+        hits = self.phrases.hits(sentence.text, sentence.lang, accept)
+        if not hits and self._structural(sentence):
+            why = reasons[0] if reasons else "no phrase of the table matches"
+            self.unread.append(Unread(sentence, why))
+
+    def _hedge(self, sentence: Sentence) -> str | None:
+        text = sentence.text.lower()
+        for word in self.words.hedges.get(sentence.lang, ()):
+            if (
+                (word in text)
+                if sentence.lang == "zh"
+                else re.search(rf"\b{re.escape(word)}\b", text)
+            ):
+                return word
+        return None
+
+    def _structural(self, sentence: Sentence) -> bool:
+        text = sentence.text.lower()
+        return any(w in text for w in self.words.structural.get(sentence.lang, ()))
+
+    def _negated(self, hit: Hit, sentence: Sentence) -> bool:
+        """Whether a hit is denied: "not"/不 before its verb, or "no unit ..." as its subject."""
+        if hit.negated:
+            return True
+        text = sentence.text[hit.start : hit.end]
+        if sentence.lang == "zh":
+            return bool(_ZH_DENIED.search(text))
+        return bool(_EN_DENIED.search(text))
+
+    def _apply(self, hit: Hit, sentence: Sentence) -> bool | str:
+        """Draft what a hit says; False (or why not) when its names are not units."""
+        op = hit.phrase.op
+        slots = hit.slots
+        subject = hit.phrase.subject
+        negated = self._negated(hit, sentence)
+        confidence = hit.phrase.confidence
+        phrase = hit.phrase.id
+        if op == "create":
+            return self._create(hit, sentence, phrase, confidence, negated)
+        names_slot = "units" if "units" in slots else "unit"
+        units = self.refs(slots[names_slot], subject=names_slot in subject)
+        if "units2" in slots:
+            units += self.refs(slots["units2"])
+        if not units:
+            return f"'{slots[names_slot]}' does not read like a unit"
+        if negated or op == "keep":
+            if not negated and all(r.problem for r in units):
+                return f"'{slots[names_slot]}' matches no unit"
+            for r in units:
+                if not r.problem and r.new is None:
+                    self.kept.append(Kept(r.id, r.note, sentence, "negated" if negated else "kept"))
+            if negated:
+                self.unread.append(Unread(sentence, "negated"))
+            return True
+
+        def new(kind: str, **parts: Any) -> Operation:
+            refs = [*parts.get("units", []), *parts.get("targets", [])]
+            if parts.get("target") is not None:
+                refs.append(parts["target"])
+            low = min([r.score for r in refs] + [100.0]) / 100
+            return Operation(kind, sentence, phrase, round(confidence * low, 2), **parts)
+
+        if op == "merge":
+            if "new" in slots:
+                mentions = self.news(slots["new"])
+                if not mentions:
+                    return f"'{slots['new']}' does not read like a unit"
+                proposed = Ref("", "", proposed=mentions[0])
+            else:
+                into = self.ref(slots["into"], subject="into" in subject, may_be_new="unknown")
+                if into is None:
+                    return f"'{slots['into']}' does not read like a unit"
+                proposed = into
+            if all(r.problem for r in units) and (proposed.problem or proposed.proposed):
+                return "no name in it matches a unit"
+            parent = self.parent_of(hit) or self._common_parent(units)
+            target = self.settled(proposed, parent, sentence.line)
+            if target.new is not None and target.new.parent is None:
+                target.new.parent = parent
+            sources = [r for r in units if r.id != target.id]
+            if not sources:
+                return False
+            self._add(new("merge", units=sources, target=target))
+            return True
+        if op == "split":
+            if units[0].problem:
+                return f"'{slots[names_slot]}' matches no unit"
+            targets = self.refs(slots["targets"], may_be_new="unknown")
+            if not targets:
+                return f"'{slots['targets']}' does not read like units"
+            for r in targets:
+                if r.new is not None and r.new.parent is None:
+                    r.new.parent = self._parent_in_ledger(units[0])
+            self._add(new("split", units=units[:1], targets=targets))
+            return True
+        if op == "move":
+            to = self.ref(slots["to"], subject="to" in subject, may_be_new="said")
+            if to is None:
+                return f"'{slots['to']}' does not read like a unit"
+            if all(r.problem for r in units):
+                return "no unit it moves matches a unit"
+            if to.problem and all(r.new is not None for r in units):
+                return "where the new unit goes matches no unit"
+            to = self.settled(to, None, sentence.line)
+            for r in units:
+                if r.new is not None:
+                    if r.new.parent is None or r.new.parent.id == self.root:
+                        r.new.parent = to
+                    continue
+                if r.id in self.units and self.units[r.id].parent == to.id:
+                    self.kept.append(Kept(r.id, r.note, sentence, f"already under {to.id}"))
+                    continue
+                self._add(new("move", units=[r], target=to))
+            return True
+        if op == "rename":
+            return self._rename(units[0], slots["name"], sentence, new)
+        if op == "dissolve":
+            if all(r.problem for r in units):
+                return "no name in it matches a unit"
+            for r in units:
+                if r.new is None:
+                    self._add(new("dissolve", units=[r]))
+            return True
+        return False
+
+    def _create(
+        self, hit: Hit, sentence: Sentence, phrase: str, confidence: float, negated: bool
+    ) -> bool | str:
+        mentions = self.news(hit.slots["news"])
+        if not mentions:
+            return f"'{hit.slots['news']}' does not read like a unit"
+        if negated:
+            self.unread.append(Unread(sentence, "negated"))
+            return True
+        parent = self.parent_of(hit)
+        for mention in mentions:
+            existing = self.matcher.resolve(mention)
+            if existing.unit is not None and existing.score >= 100 and not mention.new:
+                self.kept.append(
+                    Kept(existing.unit, existing.describe(), sentence, "exists already")
+                )
+                continue
+            unit = self._register(mention, parent, sentence.line)
+            if unit.origin is None:
+                target = self._new_ref(unit, mention)
+                unit.origin = Operation("create", sentence, phrase, confidence, target=target)
+        return True
+
+    def _rename(
+        self, unit: Ref, text: str, sentence: Sentence, new: Callable[..., Operation]
+    ) -> bool | str:
+        if unit.problem:
+            return "the renamed unit matches no unit"
+        mention = read_mention(text, self.words)
+        if mention.empty:
+            return False
+        other = self.matcher.resolve(mention)
+        if other.unit is not None and other.unit != unit.id and other.score >= 100:
+            return f"'{text}' is another unit"
+        current = self.units.get(unit.id)
+        if (
+            current is not None
+            and all(current.names.get(k) == v for k, v in mention.names.items())
+            and mention.abbr in (None, current.abbr)
+        ):
+            self.kept.append(Kept(unit.id, unit.note, sentence, "same name"))
+            return True
+        self._add(new("rename", units=[unit], rename=mention))
+        return True
+
+    def _common_parent(self, units: list[Ref]) -> Ref | None:
+        parents = {self.units[r.id].parent for r in units if r.id in self.units}
+        if len(parents) == 1 and (parent := next(iter(parents))) is not None:
+            return Ref(parent, "")
+        return None
+
+    def _parent_in_ledger(self, ref: Ref) -> Ref | None:
+        unit = self.units.get(ref.id)
+        if unit is None or unit.parent is None:
+            return None
+        return Ref(unit.parent, "")
+
+    def _add(self, op: Operation) -> None:
+        for known in self.operations:
+            if op.kind == known.kind == "rename" and op.units[0].id == known.units[0].id:
+                assert op.rename is not None and known.rename is not None
+                if {normal(t) for t in op.rename.terms} & {normal(t) for t in known.rename.terms}:
+                    names = {**op.rename.names, **known.rename.names}
+                    abbr = known.rename.abbr or op.rename.abbr
+                    known.rename = Mention(known.rename.text, names, abbr)
+                    if op.sentence.line not in known.also:
+                        known.also.append(op.sentence.line)
+                    return
+            if known.key() == op.key():
+                if op.sentence.line != known.sentence.line and op.sentence.line not in known.also:
+                    known.also.append(op.sentence.line)
+                return
+        self.operations.append(op)
+
+    # ---- the draft ----
+
+    def _fold_into_splits(self, ops: list[Operation]) -> list[Operation]:
+        """A move of a split unit's child to one of the split's targets becomes that
+        target's `children`, so the split is whole."""
+        kept: list[Operation] = []
+        splits = [op for op in ops if op.kind == "split"]
+        for op in ops:
+            if op.kind == "move" and op.target is not None:
+                unit = self.units.get(op.units[0].id)
+                home = next(
+                    (
+                        s
+                        for s in splits
+                        if unit is not None
+                        and unit.parent == s.units[0].id
+                        and any(t.id == op.target.id for t in s.targets)
+                    ),
+                    None,
+                )
+                if home is not None:
+                    home.children.setdefault(op.target.id, []).append(op.units[0].id)
+                    if op.sentence.line not in home.also and op.sentence.line != home.sentence.line:
+                        home.also.append(op.sentence.line)
+                    continue
+            kept.append(op)
+        return kept
+
+    def draft(
+        self,
+        *,
+        changeset_id: str | None,
+        title: str,
+        effective: date | None,
+        effective_from: str,
+        source: str | None,
+    ) -> Draft:
+        ops = [*self.operations]
+        merged = {r.id for op in ops if op.kind == "merge" for r in op.units}
+        ops = [
+            op for op in ops if not (op.kind in ("dissolve", "move") and op.units[0].id in merged)
+        ]
+        ops = self._fold_into_splits(ops)
+        creators: dict[str, Operation] = {}
+        for kind in ("merge", "split"):
+            for op in ops:
+                if op.kind != kind:
+                    continue
+                for r in [op.target] if kind == "merge" else op.targets:
+                    if r is not None and r.new is not None:
+                        creators.setdefault(r.new.id, op)
+        for unit in self.new_units:
+            if unit.id not in creators:
+                origin = unit.origin or Operation(
+                    "create",
+                    _first_sentence(ops, unit),
+                    "implied by a move or merge into a new unit",
+                    0.6,
+                    target=Ref(unit.id, f"'{unit.names}' is new", 100.0, unit),
+                )
+                origin.target = Ref(
+                    unit.id, origin.target.note if origin.target else "", 100.0, unit
+                )
+                ops.append(origin)
+                creators[unit.id] = origin
+        ordered = _ordered(ops, creators)
+        index = {id(op): i for i, op in enumerate(ordered)}
+        root = self.root
+        return Draft(
+            id=changeset_id
+            or f"{root or 'draft'}-{effective.isoformat() if effective else 'undated'}",
+            title=title,
+            effective=effective,
+            effective_from=effective_from,
+            source=source,
+            root=root,
+            operations=tuple(ordered),
+            creators={uid: index[id(op)] for uid, op in creators.items()},
+            new_units=tuple(self.new_units),
+            kept=tuple(_unique_kept(self.kept, {r.id for op in ordered for r in op.refs})),
+            unread=tuple(self.unread),
+            children=_children(self.units),
+            words=self.words,
+        )
+
+
+_EN_DENIED = re.compile(r"\b(?:no|none|neither|nor)\b(?!\s+longer)", re.IGNORECASE)
+_ZH_DENIED = re.compile(r"没有|无一|不会|不再|并不|并未|均不|都不")
+
+
+def _aside(part: str) -> bool:
+    """An English list item that starts in lower case ("comprising X") is not a name."""
+    first = part.split(maxsplit=1)[0] if part.split() else ""
+    return bool(first) and first[0].islower() and first.isalpha() and first not in _ARTICLES
+
+
+def _named(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """List items without asides: "A (GT), comprising B and C, and D" gives A and D."""
+    out: list[tuple[str, str]] = []
+    aside = False
+    for sep, part in items:
+        if aside and "," not in sep and ";" not in sep:
+            continue
+        aside = bool(out) and _aside(part)
+        if not aside:
+            out.append((sep, part))
+    return out
+
+
+_ARTICLES = frozenset({"the", "a", "an", "its", "their", "our", "new", "former", "existing"})
+
+
+def _first_sentence(ops: list[Operation], unit: NewUnit) -> Sentence:
+    for op in ops:
+        if any(r.new is unit for r in op.refs):
+            return op.sentence
+    return Sentence("", unit.line, "en")
+
+
+def _unique_kept(kept: list[Kept], changed: set[str]) -> list[Kept]:
+    seen: set[str] = set()
+    out = []
+    for k in kept:
+        if k.unit in seen or k.unit in changed:
+            continue
+        seen.add(k.unit)
+        out.append(k)
+    return out
+
+
+def _children(units: Mapping[str, Unit]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for uid, unit in units.items():
+        if unit.parent is not None:
+            out.setdefault(unit.parent, []).append(uid)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
+
+
+def _ordered(ops: list[Operation], creators: Mapping[str, Operation]) -> list[Operation]:
+    """Creates, merges, splits, moves, renames, dissolves; but a unit made before it is used."""
+    made_by = {uid: id(op) for uid, op in creators.items()}
+
+    def needs(op: Operation) -> set[str]:
+        out = {r.id for r in op.refs if r.new is not None and made_by.get(r.id) != id(op)}
+        for r in op.refs:
+            mine = r.new is not None and made_by.get(r.id) == id(op)
+            if mine and r.new is not None and r.new.parent is not None and r.new.parent.new:
+                out.add(r.new.parent.id)
+        return out
+
+    rank = {kind: i for i, kind in enumerate(ORDER)}
+    waiting = sorted(ops, key=lambda op: rank[op.kind])
+    done: set[str] = set()
+    out: list[Operation] = []
+    while waiting:
+        ready = next((op for op in waiting if needs(op) <= done), waiting[0])
+        waiting.remove(ready)
+        out.append(ready)
+        done |= {uid for uid, made in made_by.items() if made == id(ready)}
+    return out
+
+
+def _title(text: str, name: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if first and len(first) <= 120 and not first.endswith((".", "。")):
+        return first
+    return f"Drafted from {name}"
+
+
+def single_root(units: Mapping[str, Unit]) -> str | None:
+    roots = sorted(uid for uid, unit in units.items() if unit.parent is None)
+    return roots[0] if len(roots) == 1 else None
+
+
+def under(units: Mapping[str, Unit], root: str) -> dict[str, Unit]:
+    """The units of `root`'s subtree."""
+    kids = _children(units)
+    out: dict[str, Unit] = {}
+    stack = [root]
+    while stack:
+        uid = stack.pop()
+        if uid in units:
+            out[uid] = units[uid]
+            stack.extend(kids.get(uid, ()))
+    return out
+
+
+def extract(
+    text: str,
+    units_on: UnitsOn,
+    phrases: Phrases,
+    *,
+    root: str | None = None,
+    effective: date | None = None,
+    name: str = "-",
+    changeset_id: str | None = None,
+    source: str | None = None,
+    taken: Iterable[str] = (),
+) -> Draft:
+    """The draft plan an announcement implies, against the units active on its date.
+
+    `units_on(day)` gives the units active on a day (on the latest date when None).
+    """
+    dated: Dated | None = None if effective else effective_date(text)
+    if effective is not None:
+        said = "given with --effective"
+    elif dated is not None:
+        effective = dated.day
+        said = f'from the text, line {dated.line}: "{dated.words}"'
+    else:
+        said = "the text gives no date"
+    # Names are matched against the structure the change starts from: the day before.
+    units = units_on(effective - timedelta(days=1) if effective else None)
+    pool = under(units, root) if root else dict(units)
+    root = root or single_root(pool)
+    reading = Extraction(pool, phrases, root=root, taken=taken)
+    for sentence in sentences(text):
+        reading.read(sentence)
+    return reading.draft(
+        changeset_id=changeset_id,
+        title=_title(text, name),
+        effective=effective,
+        effective_from=said,
+        source=source or (name if name != "-" else None),
+    )

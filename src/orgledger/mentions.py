@@ -1,0 +1,332 @@
+"""Names in an announcement: reading one ("Cloud Group (云事业群, CG)") and matching it to units.
+
+A mention is what the text calls a unit: a main name, names and an abbreviation
+in brackets after it, and whether the text calls it new. The matcher scores a
+mention against the names, abbreviations and ids of the ledger's units: exact
+(100), the same name but for a generic word or a plural ("Consumer Device Group"
+for "Consumer Devices Division", 90), a Chinese name with words before it
+(整合智能制造部 for 智能制造部, 90), or as close as rapidfuzz finds (its score).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from rapidfuzz import fuzz, process
+
+from .lookup import normal
+from .model import Unit
+from .phrases import Words
+
+MATCH = 80.0  # the least score that names a unit
+CLEAR = 4.0  # a rival within this many points makes a match ambiguous
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_BRACKET = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|（([^（）]*)）|【([^【】]*)】")
+_ITEM_SEP = re.compile(r"\s*(?:[,，、;；/]|\bor\b|\baka\b|also known as|简称|英文名|即)\s*")
+_ABBR = re.compile(r"[A-Za-z][A-Za-z0-9&.+-]{0,11}")
+_QUOTES = "\"'“”‘’「」『』"
+_NEW_WORDS = frozenset({"single", "joint", "combined", "unified"})
+_ZH_TAIL = re.compile(r"的(?:相关|全部|部分)?(?:业务|团队|人员|职能)$|(?:相关)?业务$")
+_STOP = frozenset({"the", "of", "and", "&", "for", "a", "an"})
+
+
+def is_chinese(text: str) -> bool:
+    """Whether a text is mostly Chinese: its CJK characters outweigh half its Latin letters."""
+    return len(_CJK.findall(text)) * 2 > len(_LATIN.findall(text))
+
+
+def looks_like_abbr(text: str) -> bool:
+    return bool(_ABBR.fullmatch(text)) and sum(c.isupper() for c in text) >= 2
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What the text calls a unit."""
+
+    text: str
+    names: Mapping[str, str]
+    abbr: str | None = None
+    new: bool = False
+    others: tuple[str, ...] = ()
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(t for t in (*self.names.values(), self.abbr, *self.others) if t)
+
+    @property
+    def label(self) -> str:
+        return self.text
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+
+def _strip_leading(text: str, words: Words) -> tuple[str, bool]:
+    """The text without the articles, "new" and stuck verbs before it; and whether "new" was."""
+    new = False
+    zh = sorted(words.leading.get("zh", ()), key=len, reverse=True)
+    en = sorted(words.leading.get("en", ()), key=len, reverse=True)
+    changed = True
+    while changed and text:
+        changed = False
+        for word in zh:
+            if text.startswith(word) and len(text) > len(word):
+                new = new or "新" in word
+                text = text[len(word) :].lstrip()
+                changed = True
+                break
+        for word in en:
+            if re.match(rf"{re.escape(word)}\b\s+", text, re.IGNORECASE):
+                new = new or word.lower() in _NEW_WORDS or "new" in word.lower()
+                text = text[len(word) :].lstrip()
+                changed = True
+                break
+    if text.endswith("'s") or text.endswith("’s"):
+        text = text[:-2]
+    return text.strip(), new
+
+
+def read_mention(text: str, words: Words) -> Mention:
+    """A mention as written: the main name, then what the brackets at its end give."""
+    text = " ".join(text.split()).strip(_QUOTES + " ")
+    items: list[str] = []
+    trailing = text
+    while (found := re.search(r"\s*(?:" + _BRACKET.pattern + r")\s*$", trailing)) is not None:
+        inner = next(g for g in found.groups() if g is not None)
+        items[:0] = [i.strip(_QUOTES + " ") for i in _ITEM_SEP.split(inner) if i.strip()]
+        trailing = trailing[: found.start()]
+    # A bracket inside the name qualifies it ("原网络媒体事业群(OMG)广告线"): dropped.
+    main = _BRACKET.sub("", trailing)
+    main = " ".join(main.split()).strip(_QUOTES + " ")
+    main, new = _strip_leading(main, words)
+    if is_chinese(main):
+        main = main.removesuffix("等")
+        trimmed = _ZH_TAIL.sub("", main)
+        main = trimmed if len(trimmed) >= 2 else main
+    names: dict[str, str] = {}
+    abbr: str | None = None
+    others: list[str] = []
+    for item in (main, *items):
+        if not item:
+            continue
+        if looks_like_abbr(item) and " " not in item:
+            if abbr is None:
+                abbr = item
+                continue
+        elif is_chinese(item):
+            if "zh" not in names:
+                names["zh"] = item
+                continue
+        elif "en" not in names:
+            names["en"] = item
+            continue
+        others.append(item)
+    return Mention(text, names, abbr, new, tuple(others))
+
+
+def split_list(text: str) -> list[tuple[str, str]]:
+    """The items of a list ("A, B and C", "A、B和C"), each with the separator before it.
+
+    Separators inside brackets do not count. The caller decides which separators
+    really separate ("Sales and Marketing" may be one unit).
+    """
+    parts: list[tuple[str, str]] = []
+    depth = 0
+    start = 0
+    sep_before = ""
+    i = 0
+    separators = re.compile(r",\s*and\s+|,\s*or\s+|\s+and\s+|\s+&\s+|,\s*|、|和|与|及|以及|;\s*")
+    while i < len(text):
+        ch = text[i]
+        if ch in "([（【":
+            depth += 1
+        elif ch in ")]）】":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (found := separators.match(text, i)) is not None:
+            parts.append((sep_before, text[start:i]))
+            sep_before = found.group(0)
+            i = found.end()
+            start = i
+            continue
+        i += 1
+    parts.append((sep_before, text[start:]))
+    return [(s, p.strip()) for s, p in parts if p.strip()]
+
+
+def core(text: str, words: Words) -> str:
+    """A name without generic unit words, stop words and plurals: what stays when one is swapped."""
+    generic = {w.lower() for w in words.unit.get("en", ())}
+    kept = []
+    for word in re.findall(r"[\w&'-]+", normal(text)):
+        if word in generic or word in _STOP:
+            continue
+        kept.append(word[:-1] if len(word) > 3 and word.endswith("s") else word)
+    return " ".join(kept)
+
+
+def looks_like_unit(mention: Mention, words: Words) -> bool:
+    """Whether a name that matches no unit still reads like one (not like a person or a thing)."""
+    if mention.abbr or len(mention.names) > 1:
+        return True
+    en = {w.lower() for w in words.unit.get("en", ())}
+    for name in mention.names.values():
+        if is_chinese(name):
+            if any(name.endswith(w) for w in words.unit.get("zh", ())):
+                return True
+        elif any(w in en for w in re.findall(r"[\w&'-]+", name.lower())):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    unit: str
+    score: float
+    how: str
+    term: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A mention matched: the unit, or None; the score and how; rivals make it ambiguous."""
+
+    mention: Mention
+    unit: str | None
+    score: float = 0.0
+    how: str = ""
+    rivals: tuple[Candidate, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.rivals)
+
+    def describe(self) -> str:
+        if self.unit is None and not self.rivals:
+            return f"'{self.mention.label}' matches no unit"
+        if self.rivals:
+            options = ", ".join(f"{c.unit} ({c.score:.0f})" for c in self.rivals)
+            return f"'{self.mention.label}' is ambiguous: {options}"
+        return f"'{self.mention.label}' -> {self.unit} ({self.score:.0f}, {self.how})"
+
+
+@dataclass
+class Matcher:
+    """Scores mentions against the units of a snapshot (and new units of the draft)."""
+
+    units: Mapping[str, Unit]
+    words: Words
+    _extra: dict[str, list[str]] = field(default_factory=dict)
+
+    @cached_property
+    def _terms(self) -> tuple[list[str], list[str], dict[str, set[str]]]:
+        """Every unit's id, abbreviation and names, normalized; and the units of each term."""
+        owners: dict[str, set[str]] = {}
+        for uid, unit in self.units.items():
+            for text in (uid, unit.abbr, *unit.names.values()):
+                if text:
+                    owners.setdefault(normal(text), set()).add(uid)
+        terms = list(owners)
+        return terms, [self._kind(t) for t in terms], owners
+
+    @staticmethod
+    def _kind(term: str) -> str:
+        return "zh" if is_chinese(term) else "en"
+
+    @cached_property
+    def _cores(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for uid, unit in self.units.items():
+            for name in unit.names.values():
+                if not is_chinese(name) and (c := core(name, self.words)):
+                    out.setdefault(c, set()).add(uid)
+        return out
+
+    def candidates(self, mention: Mention) -> list[Candidate]:
+        terms, kinds, owners = self._terms
+        best: dict[str, Candidate] = {}
+
+        def offer(uid: str, score: float, how: str, term: str) -> None:
+            if uid not in best or score > best[uid].score:
+                best[uid] = Candidate(uid, score, how, term)
+
+        for raw in mention.terms:
+            text = normal(raw)
+            for uid in owners.get(text, ()):
+                how = "abbreviation" if raw == mention.abbr else "name"
+                offer(uid, 100.0, how, raw)
+            if is_chinese(raw):
+                for i in range(1, len(text) - 1):
+                    tail = text[i:]
+                    if len(tail) * 5 >= len(text) * 2:
+                        for uid in owners.get(tail, ()):
+                            offer(uid, 90.0, "name with words before it", raw)
+            else:
+                key = core(raw, self.words)
+                for uid in self._cores.get(key, ()) if key else ():
+                    offer(uid, 90.0, "name but for a generic word", raw)
+            scorer = fuzz.ratio if is_chinese(raw) else fuzz.token_sort_ratio
+            pool = [t for t, k in zip(terms, kinds, strict=True) if k == self._kind(text)]
+            for term, score, _ in process.extract(
+                text, pool, scorer=scorer, limit=8, score_cutoff=60
+            ):
+                for uid in owners[term]:
+                    offer(uid, float(score) * 0.97, "close name", raw)
+        return sorted(best.values(), key=lambda c: (-c.score, c.unit))
+
+    def resolve(self, mention: Mention) -> Resolved:
+        found = self.candidates(mention)
+        if not found or found[0].score < MATCH:
+            return Resolved(mention, None)
+        top = found[0]
+        rivals = tuple(c for c in found[1:] if c.score >= MATCH and top.score - c.score < CLEAR)
+        if rivals:
+            return Resolved(mention, None, top.score, top.how, (top, *rivals))
+        return Resolved(mention, top.unit, top.score, top.how)
+
+    def resolve_trimmed(self, text: str) -> tuple[Resolved, str]:
+        """The best match among the text and its endings ("In the plan, the Cloud unit").
+
+        Words before a unit's name at the start of a clause are not part of it; the
+        longest ending that matches best wins. Without a match, the whole text.
+        """
+        chinese = is_chinese(text)
+        starts = (
+            list(range(len(text) - 1))
+            if chinese
+            else [0, *[m.end() for m in re.finditer(r"\s+", text)]]
+        )
+        best: tuple[Resolved, str] | None = None
+        for start in starts:
+            piece = text[start:].strip()
+            if not piece:
+                continue
+            resolved = self.resolve(read_mention(piece, self.words))
+            if resolved.unit is None and not resolved.rivals:
+                continue
+            if best is None or resolved.score > best[0].score:
+                best = (resolved, piece)
+        if best is not None:
+            return best
+        return self.resolve(read_mention(text, self.words)), text
+
+
+def kind_of(names: Iterable[str], words: Words) -> str:
+    """The kind a new unit's name implies: its last generic word (Group, 部 ...), else unit."""
+    for name in names:
+        if is_chinese(name):
+            for kind, marks in words.kinds.items():
+                if any(name.endswith(m) for m in marks if is_chinese(m)):
+                    return kind
+        else:
+            tokens = re.findall(r"[\w-]+", name.lower())
+            for token in reversed(tokens):
+                for kind, marks in words.kinds.items():
+                    if token in marks:
+                        return kind
+    return "unit"
