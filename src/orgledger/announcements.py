@@ -524,13 +524,12 @@ class Extraction:
             self.unread.append(Unread(sentence, why))
 
     def _hedge(self, sentence: Sentence) -> str | None:
-        text = sentence.text.lower()
+        """The hedge a sentence holds ("is expected to", 或将); case counts ("May" is a month)."""
         for word in self.words.hedges.get(sentence.lang, ()):
-            if (
-                (word in text)
-                if sentence.lang == "zh"
-                else re.search(rf"\b{re.escape(word)}\b", text)
-            ):
+            if sentence.lang == "zh":
+                if word in sentence.text:
+                    return word
+            elif re.search(rf"\b{re.escape(word)}\b", sentence.text):
                 return word
         return None
 
@@ -635,8 +634,6 @@ class Extraction:
         if op == "rename":
             return self._rename(units[0], slots["name"], sentence, new)
         if op == "dissolve":
-            if all(r.problem for r in units):
-                return "no name in it matches a unit"
             for r in units:
                 if r.new is None:
                     self._add(new("dissolve", units=[r]))

@@ -26,6 +26,7 @@ CLEAR = 4.0  # a rival within this many points makes a match ambiguous
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_CAPITALS = re.compile(r"(?<![A-Za-z])[A-Z][A-Z0-9&]+(?![A-Za-z])")
 _BRACKET = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|（([^（）]*)）|【([^【】]*)】")
 _ITEM_SEP = re.compile(r"\s*(?:[,，、;；/]|\bor\b|\baka\b|also known as|简称|英文名|即)\s*")
 _ABBR = re.compile(r"[A-Za-z][A-Za-z0-9&.+-]{0,11}")
@@ -36,8 +37,10 @@ _STOP = frozenset({"the", "of", "and", "&", "for", "a", "an"})
 
 
 def is_chinese(text: str) -> bool:
-    """Whether a text is mostly Chinese: its CJK characters outweigh half its Latin letters."""
-    return len(_CJK.findall(text)) * 2 > len(_LATIN.findall(text))
+    """Whether a text is mostly Chinese: its CJK characters outweigh half its Latin letters
+    (abbreviations in capitals, such as CSIG, do not count)."""
+    latin = _LATIN.findall(_CAPITALS.sub("", text))
+    return len(_CJK.findall(text)) * 2 > len(latin)
 
 
 def looks_like_abbr(text: str) -> bool:
