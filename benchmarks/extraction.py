@@ -182,6 +182,7 @@ def score(case: Case) -> Score:
         effective=case.effective if case.given else None,
         name=case.name,
         taken=set(ledger.vocabulary().latest),
+        recorded=[r.id for r in ledger.records],
     )
     got = canonical(draft.plan()["ops"])
     want = canonical(case.ops)

@@ -97,6 +97,7 @@ def extract_command(
         ledger = None
     try:
         taken: set[str] = set(ledger.vocabulary().latest) if ledger else set()
+        recorded = [r.id for r in ledger.records] if ledger else []
 
         def units_on(when: date | None) -> Mapping[str, Unit]:
             return ledger.at(when).units if ledger else {}
@@ -113,6 +114,7 @@ def extract_command(
             changeset_id=changeset_id,
             source=source,
             taken=taken,
+            recorded=recorded,
         )
     finally:
         if ledger is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -72,6 +72,8 @@ class Ref:
     new: NewUnit | None = None
     problem: str | None = None
     proposed: Mention | None = None  # a new unit not yet registered (while lists are weighed)
+    said: str = ""  # the words of the sentence it was read from
+    unknown: Mention | None = None  # a name that matched no unit (yet: a later create may)
 
 
 @dataclass
@@ -81,7 +83,7 @@ class Operation:
     kind: str
     sentence: Sentence
     phrase: str
-    confidence: float
+    strength: float  # the row's confidence; `confidence` weighs in the matches
     units: list[Ref] = field(default_factory=list)
     target: Ref | None = None
     targets: list[Ref] = field(default_factory=list)
@@ -93,6 +95,10 @@ class Operation:
     def refs(self) -> list[Ref]:
         out = [*self.units, *self.targets]
         return [*out, self.target] if self.target is not None else out
+
+    @property
+    def confidence(self) -> float:
+        return round(self.strength * min([r.score for r in self.refs] + [100.0]) / 100, 2)
 
     @property
     def problems(self) -> list[str]:
@@ -315,6 +321,7 @@ class Extraction:
         self.operations: list[Operation] = []
         self.kept: list[Kept] = []
         self.unread: list[Unread] = []
+        self._start = 0  # where the hit being read really starts
 
     # ---- names ----
 
@@ -361,12 +368,13 @@ class Extraction:
             return Ref(resolved.unit, resolved.describe(), resolved.score)
         if resolved.rivals:
             options = " or ".join(c.unit for c in resolved.rivals)
-            return Ref(f"ambiguous: {options}", "", resolved.score, problem=resolved.describe())
+            return Ref(f"ambiguous: {options}", "", 0.0, problem=resolved.describe())
         return Ref(
             f"unknown: {resolved.mention.text}",
             "",
             0.0,
             problem=f"{resolved.describe()} on this date; if it is new, add a create",
+            unknown=resolved.mention,
         )
 
     def _generic(self, mention: Mention) -> bool:
@@ -380,6 +388,14 @@ class Extraction:
         return not mention.abbr
 
     def ref(self, text: str, *, subject: bool = False, may_be_new: str = "") -> Ref | None:
+        found, piece = self._ref(text, subject=subject, may_be_new=may_be_new)
+        return replace(found, said=piece) if found is not None else None
+
+    def _verbish(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(w in lowered for w in self.words.structural.get("en", ()))
+
+    def _ref(self, text: str, *, subject: bool, may_be_new: str) -> tuple[Ref | None, str]:
         """The unit a name stands for; None when the name does not read like a unit.
 
         may_be_new: "said" when a name the text calls new ("a newly formed X") is a new
@@ -387,28 +403,34 @@ class Extraction:
         """
         mention = read_mention(text, self.words)
         if mention.empty:
-            return None
+            return None, text
         known = self._new_of(mention)
         if known is not None:
-            return self._new_ref(known, mention)
+            return self._new_ref(known, mention), text
         if mention.new and self.new_units and self._generic(mention):
-            return self._new_ref(self.new_units[-1], mention)
+            return self._new_ref(self.new_units[-1], mention), text
         renamed = self._renamed(mention)
         if renamed is not None:
-            return renamed
+            return renamed, text
+        piece = text
         if subject:
             resolved, piece = self.matcher.resolve_trimmed(text)
-            mention = read_mention(piece, self.words) if resolved.unit else mention
+            if not (resolved.unit or resolved.rivals):
+                piece = _after_article(text)
+            if self._verbish(text[: len(text) - len(piece)]):
+                # The words before the name say something else ("setting up X within").
+                return None, text
+            mention = read_mention(piece, self.words)
         else:
             resolved = self.matcher.resolve(mention)
         named = resolved.unit is not None or bool(resolved.rivals)
         if named and not (mention.new and may_be_new and resolved.score < 100):
-            return self._existing(resolved)
+            return self._existing(resolved), piece
         if not looks_like_unit(mention, self.words) or self._generic(mention):
-            return None
+            return None, piece
         if may_be_new == "unknown" or (may_be_new == "said" and mention.new):
-            return Ref("", f"'{mention.label}' is new", 100.0, proposed=mention)
-        return self._existing(resolved)
+            return Ref("", f"'{mention.label}' is new", 100.0, proposed=mention), piece
+        return self._existing(resolved), piece
 
     def _renamed(self, mention: Mention) -> Ref | None:
         """A unit the draft renames, named by its new name."""
@@ -427,7 +449,8 @@ class Extraction:
         """A proposed new unit registered (or found among those registered)."""
         if ref.proposed is None:
             return ref
-        return self._new_ref(self._register(ref.proposed, parent, line), ref.proposed)
+        unit = self._register(ref.proposed, parent, line)
+        return replace(self._new_ref(unit, ref.proposed), said=ref.said)
 
     def refs(self, text: str, *, subject: bool = False, may_be_new: str = "") -> list[Ref]:
         """The units of a list, reading "A and B" as one unit where one unit has that name."""
@@ -511,12 +534,13 @@ class Extraction:
             return
         reasons: list[str] = []
 
-        def accept(hit: Hit) -> bool:
+        def accept(hit: Hit) -> int | None:
+            self._start = hit.start
             result = self._apply(hit, sentence)
             if isinstance(result, str):
                 reasons.append(result)
-                return False
-            return result
+                return None
+            return self._start if result else None
 
         hits = self.phrases.hits(sentence.text, sentence.lang, accept)
         if not hits and self._structural(sentence):
@@ -562,8 +586,11 @@ class Extraction:
             units += self.refs(slots["units2"])
         if not units:
             return f"'{slots[names_slot]}' does not read like a unit"
+        if names_slot in subject and units[0].said:
+            at = sentence.text.find(units[0].said, hit.start, hit.end)
+            self._start = at if at >= 0 else hit.start
         if negated or op == "keep":
-            if not negated and all(r.problem for r in units):
+            if not negated and all(r.unknown for r in units):
                 return f"'{slots[names_slot]}' matches no unit"
             for r in units:
                 if not r.problem and r.new is None:
@@ -573,11 +600,7 @@ class Extraction:
             return True
 
         def new(kind: str, **parts: Any) -> Operation:
-            refs = [*parts.get("units", []), *parts.get("targets", [])]
-            if parts.get("target") is not None:
-                refs.append(parts["target"])
-            low = min([r.score for r in refs] + [100.0]) / 100
-            return Operation(kind, sentence, phrase, round(confidence * low, 2), **parts)
+            return Operation(kind, sentence, phrase, confidence, **parts)
 
         if op == "merge":
             if "new" in slots:
@@ -590,7 +613,7 @@ class Extraction:
                 if into is None:
                     return f"'{slots['into']}' does not read like a unit"
                 proposed = into
-            if all(r.problem for r in units) and (proposed.problem or proposed.proposed):
+            if all(r.unknown for r in units) and (proposed.unknown or proposed.proposed):
                 return "no name in it matches a unit"
             parent = self.parent_of(hit) or self._common_parent(units)
             target = self.settled(proposed, parent, sentence.line)
@@ -604,8 +627,9 @@ class Extraction:
         if op == "split":
             if units[0].problem:
                 return f"'{slots[names_slot]}' matches no unit"
-            targets = self.refs(slots["targets"], may_be_new="unknown")
-            if not targets:
+            said = slots.get("targets")
+            targets = self.refs(said, may_be_new="unknown") if said else []
+            if said and not targets:
                 return f"'{slots['targets']}' does not read like units"
             for r in targets:
                 if r.new is not None and r.new.parent is None:
@@ -613,10 +637,16 @@ class Extraction:
             self._add(new("split", units=units[:1], targets=targets))
             return True
         if op == "move":
-            to = self.ref(slots["to"], subject="to" in subject, may_be_new="said")
+            # {into}: where the units go, new when no unit has its name ("will form X").
+            where = "to" if "to" in slots else "into"
+            to = self.ref(
+                slots[where],
+                subject=where in subject,
+                may_be_new="said" if where == "to" else "unknown",
+            )
             if to is None:
-                return f"'{slots['to']}' does not read like a unit"
-            if all(r.problem for r in units):
+                return f"'{slots[where]}' does not read like a unit"
+            if all(r.unknown for r in units):
                 return "no unit it moves matches a unit"
             if to.problem and all(r.new is not None for r in units):
                 return "where the new unit goes matches no unit"
@@ -716,11 +746,47 @@ class Extraction:
 
     # ---- the draft ----
 
+    def _late(self, op: Operation) -> Operation:
+        """An operation whose unknown names are new units the text introduced after them
+        ("X will move to the AI Group" read before "a new AI Group" in one sentence)."""
+
+        def known(ref: Ref | None) -> Ref | None:
+            if ref is None or ref.unknown is None:
+                return ref
+            unit = self._new_of(ref.unknown)
+            return self._new_ref(unit, ref.unknown) if unit is not None else ref
+
+        target = known(op.target)
+        return replace(
+            op,
+            units=[r for r in map(known, op.units) if r is not None],
+            target=target,
+            targets=[r for r in map(known, op.targets) if r is not None],
+        )
+
     def _fold_into_splits(self, ops: list[Operation]) -> list[Operation]:
         """A move of a split unit's child to one of the split's targets becomes that
         target's `children`, so the split is whole."""
         kept: list[Operation] = []
         splits = [op for op in ops if op.kind == "split"]
+        for split in splits:
+            if split.targets:
+                continue
+            # "X will be split into two": the targets are the new units its children
+            # are said to form.
+            for op in ops:
+                unit = self.units.get(op.units[0].id) if op.units else None
+                target = op.target
+                if (
+                    op.kind == "move"
+                    and unit is not None
+                    and unit.parent == split.units[0].id
+                    and target is not None
+                    and target.new is not None
+                    and all(t.id != target.id for t in split.targets)
+                ):
+                    split.targets.append(target)
+                    target.new.parent = self._parent_in_ledger(split.units[0])
         for op in ops:
             if op.kind == "move" and op.target is not None:
                 unit = self.units.get(op.units[0].id)
@@ -745,13 +811,13 @@ class Extraction:
     def draft(
         self,
         *,
-        changeset_id: str | None,
+        changeset_id: str,
         title: str,
         effective: date | None,
         effective_from: str,
         source: str | None,
     ) -> Draft:
-        ops = [*self.operations]
+        ops = [self._late(op) for op in self.operations]
         merged = {r.id for op in ops if op.kind == "merge" for r in op.units}
         ops = [
             op for op in ops if not (op.kind in ("dissolve", "move") and op.units[0].id in merged)
@@ -783,8 +849,7 @@ class Extraction:
         index = {id(op): i for i, op in enumerate(ordered)}
         root = self.root
         return Draft(
-            id=changeset_id
-            or f"{root or 'draft'}-{effective.isoformat() if effective else 'undated'}",
+            id=changeset_id,
             title=title,
             effective=effective,
             effective_from=effective_from,
@@ -808,6 +873,12 @@ def _aside(part: str) -> bool:
     """An English list item that starts in lower case ("comprising X") is not a name."""
     first = part.split(maxsplit=1)[0] if part.split() else ""
     return bool(first) and first[0].islower() and first.isalpha() and first not in _ARTICLES
+
+
+def _after_article(text: str) -> str:
+    """The words after the last article ("On 1 May the Payments Department" -> its name)."""
+    found = list(re.finditer(r"\b(?:the|a|an|its|our|their)\s+", text, re.IGNORECASE))
+    return text[found[-1].start() :] if found else text
 
 
 def _named(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -912,10 +983,13 @@ def extract(
     changeset_id: str | None = None,
     source: str | None = None,
     taken: Iterable[str] = (),
+    recorded: Iterable[str] = (),
 ) -> Draft:
     """The draft plan an announcement implies, against the units active on its date.
 
-    `units_on(day)` gives the units active on a day (on the latest date when None).
+    `units_on(day)` gives the units active on a day (on the latest date when None);
+    `taken` are the unit ids ever used and `recorded` the change set ids, which new
+    ids avoid.
     """
     dated: Dated | None = None if effective else effective_date(text)
     if effective is not None:
@@ -932,6 +1006,12 @@ def extract(
     reading = Extraction(pool, phrases, root=root, taken=taken)
     for sentence in sentences(text):
         reading.read(sentence)
+    if changeset_id is None:
+        base = f"{root or 'draft'}-{effective.isoformat() if effective else 'undated'}"
+        used = set(recorded)
+        changeset_id = next(
+            c for n in range(1, 10_000) if (c := base if n == 1 else f"{base}-{n}") not in used
+        )
     return reading.draft(
         changeset_id=changeset_id,
         title=_title(text, name),

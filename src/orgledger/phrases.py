@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -29,8 +29,8 @@ SLOTS_OF: Mapping[str, frozenset[frozenset[str]]] = {
     # The slots each op needs (one of the sets).
     "create": frozenset({frozenset({"news"})}),
     "merge": frozenset({frozenset({"units", "new"}), frozenset({"units", "into"})}),
-    "split": frozenset({frozenset({"unit", "targets"})}),
-    "move": frozenset({frozenset({"units", "to"})}),
+    "split": frozenset({frozenset({"unit", "targets"}), frozenset({"unit"})}),
+    "move": frozenset({frozenset({"units", "to"}), frozenset({"units", "into"})}),
     "dissolve": frozenset({frozenset({"units"})}),
     "rename": frozenset({frozenset({"unit", "name"})}),
     "keep": frozenset({frozenset({"units"})}),
@@ -65,7 +65,9 @@ _EN_STOPS = (
     r"which|that|who|whose|where|under|within|as\s+part\s+of|led\s+by|headed\s+by|run\s+by|"
     r"and\s+(?:will|would|shall|takes?|took|is|are|was|were|has|have|had|becomes?|moves?|joins?|"
     r"reports?|continues?|remains?|gets?|adds?)|will|would|is|are|was|were|has|have|had|"
-    r"takes?\s+effect|with\s+effect|rather\s+than|instead\s+of|"
+    r"takes?\s+effect|with\s+effect|rather\s+than|instead\s+of|as\s+well|too|also|instead|"
+    r"later|immediately|shortly|next\s+(?:year|month|week|quarter)|this\s+(?:year|month|week)|"
+    r"in\s+\d{4}|"
     r"effective|from|starting|on|by|in\s+order|to\s+(?!be\b)\w+|while|after|before|following|"
     r"when|so|as\s+of|in\s+(?:a|an|the|its|order|line|charge)|reporting|responsible"
 )
@@ -166,11 +168,12 @@ class Phrases:
     rows: tuple[Phrase, ...]
     words: Words
 
-    def hits(self, sentence: str, lang: str, accept: Callable[[Hit], bool]) -> list[Hit]:
+    def hits(self, sentence: str, lang: str, accept: Callable[[Hit], int | None]) -> list[Hit]:
         """The matches of the language's rows, rows in order, each accepted and not overlapping.
 
-        A match that `accept` refuses (its names are no units, say) leaves its words
-        free for the rows after it.
+        `accept` drafts what a match says and gives where its words really start (the
+        words before a subject's name are not its own), or None to refuse it: a refused
+        match, or the words before an accepted one, stay free for the rows after it.
         """
         taken: list[Hit] = []
         for row in self.rows:
@@ -180,8 +183,11 @@ class Phrases:
                 at = 0
                 while (found := pattern.search(sentence, at)) is not None:
                     hit = _hit(row, found)
-                    if hit is not None and not any(hit.overlaps(t) for t in taken) and accept(hit):
-                        taken.append(hit)
+                    start = None
+                    if hit is not None and not any(hit.overlaps(t) for t in taken):
+                        start = accept(hit)
+                    if hit is not None and start is not None:
+                        taken.append(replace(hit, start=max(hit.start, min(start, hit.end))))
                         at = max(found.end(), found.start() + 1)
                     else:
                         at = found.start() + 1

@@ -68,17 +68,20 @@ def _clean(raw: str) -> str:
 
 
 def _abbreviated(raw: str) -> list[tuple[int, str]]:
-    """A long run cut at its clause marks, so that no piece passes LONGEST."""
-    if len(raw) <= LONGEST:
-        return [(0, raw)]
+    """A long run cut at its clause marks, or else at spaces, so no piece passes LONGEST."""
     out: list[tuple[int, str]] = []
     start = 0
-    for found in re.finditer(r"[,;，；]\s*", raw):
-        if found.end() - start >= LONGEST // 2:
-            out.append((start, raw[start : found.end()]))
-            start = found.end()
+    while len(raw) - start > LONGEST:
+        window = raw[start : start + LONGEST]
+        cut = max(window.rfind(mark) for mark in (",", ";", "，", "；", "、"))
+        if cut < LONGEST // 2:
+            cut = window.rfind(" ")
+        if cut < LONGEST // 2:
+            cut = LONGEST - 1
+        out.append((start, raw[start : start + cut + 1]))
+        start += cut + 1
     out.append((start, raw[start:]))
-    return [(s, p[:LONGEST]) for s, p in out]
+    return out
 
 
 def sentences(text: str) -> list[Sentence]:
