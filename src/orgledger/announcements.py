@@ -51,6 +51,8 @@ class NewUnit:
     parent: Ref | None
     line: int
     origin: Operation | None = None  # the create it came from, if a create row found it
+    named: bool = True  # False while its id comes from its kind only (a Chinese name)
+    given: bool = False  # whether the text says where it sits (else its parent is inferred)
 
     def matches(self, mention: Mention) -> bool:
         mine = {normal(t) for t in (*self.names.values(), self.abbr) if t}
@@ -351,10 +353,16 @@ class Extraction:
         known = self._new_of(mention)
         if known is not None:
             known.absorb(mention)
+            if not known.named and known.abbr:
+                known.id = self._fresh_id(mention)
+                known.named = True
             if known.parent is None and parent is not None:
                 known.parent = parent
             return known
-        unit = NewUnit(self._fresh_id(mention), dict(mention.names), mention.abbr, parent, line)
+        named = bool(mention.abbr or mention.names.get("en"))
+        unit = NewUnit(
+            self._fresh_id(mention), dict(mention.names), mention.abbr, parent, line, named=named
+        )
         if not unit.names:
             unit.names["en"] = mention.abbr or mention.text
         self.new_units.append(unit)
@@ -417,7 +425,8 @@ class Extraction:
             resolved, piece = self.matcher.resolve_trimmed(text)
             if not (resolved.unit or resolved.rivals):
                 piece = _after_article(text)
-            if self._verbish(text[: len(text) - len(piece)]):
+            before = text[: len(text) - len(piece)]
+            if self._verbish(before) or _PREPOSITION.search(before):
                 # The words before the name say something else ("setting up X within").
                 return None, text
             mention = read_mention(piece, self.words)
@@ -426,7 +435,8 @@ class Extraction:
         named = resolved.unit is not None or bool(resolved.rivals)
         if named and not (mention.new and may_be_new and resolved.score < 100):
             return self._existing(resolved), piece
-        if not looks_like_unit(mention, self.words) or self._generic(mention):
+        titled = may_be_new == "unknown" and _titled(piece)
+        if not (looks_like_unit(mention, self.words) or titled) or self._generic(mention):
             return None, piece
         if may_be_new == "unknown" or (may_be_new == "said" and mention.new):
             return Ref("", f"'{mention.label}' is new", 100.0, proposed=mention), piece
@@ -533,19 +543,28 @@ class Extraction:
                 self.unread.append(Unread(sentence, f"hedged: '{hedged}'"))
             return
         reasons: list[str] = []
+        plain = _plain(sentence)
 
         def accept(hit: Hit) -> int | None:
             self._start = hit.start
-            result = self._apply(hit, sentence)
+            result = self._apply(hit, sentence, plain)
             if isinstance(result, str):
                 reasons.append(result)
                 return None
             return self._start if result else None
 
-        hits = self.phrases.hits(sentence.text, sentence.lang, accept)
+        hits = self.phrases.hits(plain, sentence.lang, accept)
         if not hits and self._structural(sentence):
             why = reasons[0] if reasons else "no phrase of the table matches"
             self.unread.append(Unread(sentence, why))
+        if self.root is not None and any(w in sentence.text.lower() for w in self._tops(sentence)):
+            # "... will report directly to the CEO", 作为集团一级: the new units are top-level.
+            for unit in self.new_units:
+                if not unit.given:
+                    unit.parent = Ref(self.root, "")
+
+    def _tops(self, sentence: Sentence) -> tuple[str, ...]:
+        return self.words.top.get(sentence.lang, ())
 
     def _hedge(self, sentence: Sentence) -> str | None:
         """The hedge a sentence holds ("is expected to", 或将); case counts ("May" is a month)."""
@@ -561,21 +580,22 @@ class Extraction:
         text = sentence.text.lower()
         return any(w in text for w in self.words.structural.get(sentence.lang, ()))
 
-    def _negated(self, hit: Hit, sentence: Sentence) -> bool:
+    def _negated(self, hit: Hit, lang: str, plain: str) -> bool:
         """Whether a hit is denied: "not"/不 before its verb, or "no unit ..." as its subject."""
         if hit.negated:
             return True
-        text = sentence.text[hit.start : hit.end]
-        if sentence.lang == "zh":
+        clause = max(plain.rfind(mark, 0, hit.start) for mark in ",;:，；：")
+        text = plain[clause + 1 : hit.end]
+        if lang == "zh":
             return bool(_ZH_DENIED.search(text))
         return bool(_EN_DENIED.search(text))
 
-    def _apply(self, hit: Hit, sentence: Sentence) -> bool | str:
+    def _apply(self, hit: Hit, sentence: Sentence, plain: str) -> bool | str:
         """Draft what a hit says; False (or why not) when its names are not units."""
         op = hit.phrase.op
         slots = hit.slots
         subject = hit.phrase.subject
-        negated = self._negated(hit, sentence)
+        negated = self._negated(hit, sentence.lang, plain)
         confidence = hit.phrase.confidence
         phrase = hit.phrase.id
         if op == "create":
@@ -587,7 +607,7 @@ class Extraction:
         if not units:
             return f"'{slots[names_slot]}' does not read like a unit"
         if names_slot in subject and units[0].said:
-            at = sentence.text.find(units[0].said, hit.start, hit.end)
+            at = plain.find(units[0].said, hit.start, hit.end)
             self._start = at if at >= 0 else hit.start
         if negated or op == "keep":
             if not negated and all(r.unknown for r in units):
@@ -615,10 +635,12 @@ class Extraction:
                 proposed = into
             if all(r.unknown for r in units) and (proposed.unknown or proposed.proposed):
                 return "no name in it matches a unit"
-            parent = self.parent_of(hit) or self._common_parent(units)
+            given = self.parent_of(hit)
+            parent = given or self._common_parent(units)
             target = self.settled(proposed, parent, sentence.line)
-            if target.new is not None and target.new.parent is None:
+            if target.new is not None and (target.new.parent is None or given):
                 target.new.parent = parent
+                target.new.given = target.new.given or given is not None
             sources = [r for r in units if r.id != target.id]
             if not sources:
                 return False
@@ -650,7 +672,13 @@ class Extraction:
                 return "no unit it moves matches a unit"
             if to.problem and all(r.new is not None for r in units):
                 return "where the new unit goes matches no unit"
+            introduced = to.proposed is not None and self._new_of(to.proposed) is None
             to = self.settled(to, None, sentence.line)
+            if introduced and to.new is not None and to.new.parent is None:
+                # "A and B will form X": X sits where they sat.
+                given = self.parent_of(hit)
+                to.new.parent = given or self._common_parent(units)
+                to.new.given = given is not None
             for r in units:
                 if r.new is not None:
                     if r.new.parent is None or r.new.parent.id == self.root:
@@ -663,6 +691,8 @@ class Extraction:
             return True
         if op == "rename":
             return self._rename(units[0], slots["name"], sentence, new)
+        if op == "spin":
+            return self._spin(units[0], slots.get("name"), sentence, new)
         if op == "dissolve":
             for r in units:
                 if r.new is None:
@@ -688,6 +718,7 @@ class Extraction:
                 )
                 continue
             unit = self._register(mention, parent, sentence.line)
+            unit.given = unit.given or parent is not None
             if unit.origin is None:
                 target = self._new_ref(unit, mention)
                 unit.origin = Operation("create", sentence, phrase, confidence, target=target)
@@ -715,6 +746,20 @@ class Extraction:
         self._add(new("rename", units=[unit], rename=mention))
         return True
 
+    def _spin(
+        self, unit: Ref, name: str | None, sentence: Sentence, new: Callable[..., Operation]
+    ) -> bool | str:
+        """A unit that leaves to stand on its own: to the top of the organization, and
+        under its new name when the text gives one."""
+        if unit.problem or unit.new is not None:
+            return "the unit spun out matches no unit"
+        current = self.units.get(unit.id)
+        if self.root is not None and current is not None and current.parent != self.root:
+            self._add(new("move", units=[unit], target=Ref(self.root, "")))
+        if name:
+            self._rename(unit, name, sentence, new)
+        return True
+
     def _common_parent(self, units: list[Ref]) -> Ref | None:
         parents = {self.units[r.id].parent for r in units if r.id in self.units}
         if len(parents) == 1 and (parent := next(iter(parents))) is not None:
@@ -729,6 +774,14 @@ class Extraction:
 
     def _add(self, op: Operation) -> None:
         for known in self.operations:
+            if op.kind == known.kind == "split" and op.units[0].id == known.units[0].id:
+                # "X will be split into two" and later "X will be split into A and B".
+                known.targets.extend(
+                    t for t in op.targets if t.id not in {k.id for k in known.targets}
+                )
+                if op.sentence.line not in known.also and op.sentence.line != known.sentence.line:
+                    known.also.append(op.sentence.line)
+                return
             if op.kind == known.kind == "rename" and op.units[0].id == known.units[0].id:
                 assert op.rename is not None and known.rename is not None
                 if {normal(t) for t in op.rename.terms} & {normal(t) for t in known.rename.terms}:
@@ -873,6 +926,30 @@ def _aside(part: str) -> bool:
     """An English list item that starts in lower case ("comprising X") is not a name."""
     first = part.split(maxsplit=1)[0] if part.split() else ""
     return bool(first) and first[0].islower() and first.isalpha() and first not in _ARTICLES
+
+
+_PREPOSITION = re.compile(
+    r"\b(?:within|in|under|at|for|of|from|to|by|with|after|following|across|inside)\s*$",
+    re.IGNORECASE,
+)
+# A non-restrictive relative clause (", which administers ... ,") says something about a
+# name, not what happens to it: it is left out when phrases are matched.
+_RELATIVE = re.compile(
+    r",\s*(?:which|who|whose|where)\b(?:[^,;:]|(?<=\d),(?=\d))*(?=,)", re.IGNORECASE
+)
+
+
+def _titled(text: str) -> bool:
+    """A name in title case of two words or more ("Shanlan Games Publishing & Operations")."""
+    words = [w for w in text.split() if w.lower() not in {"and", "of", "&", "the", "for"}]
+    return len(words) >= 2 and all(w[:1].isupper() for w in words)
+
+
+def _plain(sentence: Sentence) -> str:
+    """The sentence as phrases read it: English relative clauses blanked, same length."""
+    if sentence.lang != "en":
+        return sentence.text
+    return _RELATIVE.sub(lambda m: " " * len(m.group(0)), sentence.text)
 
 
 def _after_article(text: str) -> str:

@@ -33,6 +33,9 @@ _ABBR = re.compile(r"[A-Za-z][A-Za-z0-9&.+-]{0,11}")
 _QUOTES = "\"'“”‘’「」『』"
 _NEW_WORDS = frozenset({"single", "joint", "combined", "unified"})
 _ZH_TAIL = re.compile(r"的(?:相关|全部|部分)?(?:业务|团队|人员|职能)$|(?:相关)?业务$")
+_LEADING_PREPOSITION = re.compile(
+    r"(?:of|in|within|under|at|for|from|to|by|with|after|following)\s", re.IGNORECASE
+)
 _STOP = frozenset({"the", "of", "and", "&", "for", "a", "an"})
 
 
@@ -177,6 +180,8 @@ def looks_like_unit(mention: Mention, words: Words) -> bool:
     """Whether a name that matches no unit still reads like one (not like a person or a thing)."""
     if mention.abbr or len(mention.names) > 1:
         return True
+    if any(len(name.split()) > 8 for name in mention.names.values()):
+        return False  # a clause, not a name
     en = {w.lower() for w in words.unit.get("en", ())}
     for name in mention.names.values():
         if is_chinese(name):
@@ -307,7 +312,7 @@ class Matcher:
         best: tuple[Resolved, str] | None = None
         for start in starts:
             piece = text[start:].strip()
-            if not piece:
+            if not piece or _LEADING_PREPOSITION.match(piece):
                 continue
             resolved = self.resolve(read_mention(piece, self.words))
             if resolved.unit is None and not resolved.rivals:
@@ -320,12 +325,17 @@ class Matcher:
 
 
 def kind_of(names: Iterable[str], words: Words) -> str:
-    """The kind a new unit's name implies: its last generic word (Group, 部 ...), else unit."""
+    """The kind a new unit's name implies: its last generic word (Group, 事业部 ...), else unit."""
     for name in names:
         if is_chinese(name):
-            for kind, marks in words.kinds.items():
-                if any(name.endswith(m) for m in marks if is_chinese(m)):
-                    return kind
+            ends = [
+                (len(m), kind)
+                for kind, marks in words.kinds.items()
+                for m in marks
+                if is_chinese(m) and name.endswith(m)
+            ]
+            if ends:
+                return max(ends)[1]
         else:
             tokens = re.findall(r"[\w-]+", name.lower())
             for token in reversed(tokens):

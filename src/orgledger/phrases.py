@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ExtractError
 
-Op = Literal["create", "merge", "split", "move", "dissolve", "rename", "keep"]
+Op = Literal["create", "merge", "split", "move", "dissolve", "rename", "spin", "keep"]
 Lang = Literal["en", "zh"]
 
 # What a slot holds: a list of names, or one name.
@@ -33,6 +33,7 @@ SLOTS_OF: Mapping[str, frozenset[frozenset[str]]] = {
     "move": frozenset({frozenset({"units", "to"}), frozenset({"units", "into"})}),
     "dissolve": frozenset({frozenset({"units"})}),
     "rename": frozenset({frozenset({"unit", "name"})}),
+    "spin": frozenset({frozenset({"unit"})}),
     "keep": frozenset({frozenset({"units"})}),
 }
 
@@ -40,7 +41,8 @@ _BRACKETS = r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）|【[^【】]*】"
 # A word of a name: not a verb or a preposition that no name holds.
 _EN_WORD = (
     r"(?!(?:into|onto|will|would|shall|should|must|is|are|was|were|be|been|being)\b)"
-    rf"(?:{_BRACKETS}|[^\s,;:.!?()\[\]（）【】])+"
+    r"(?:(?:dept|co|inc|ltd|corp|intl|div|mgmt|assoc|natl|govt)\.(?=\s)|\d+(?:[.,]\d+)+\w*|"
+    rf"(?:{_BRACKETS}|[^\s,;:.!?()\[\]（）【】])+)"
 )
 _EN_ONE = rf"{_EN_WORD}(?:\s+{_EN_WORD})*?"
 _EN_LIST = rf"{_EN_WORD}(?:(?:\s+|\s*,\s*){_EN_WORD})*?"
@@ -92,6 +94,12 @@ _ZH_WITHIN = (
     r"(?:[，,]?(?:隶属于|隶属|归属于|归属|设在|设于|放在|置于|归)(?:原)?{within}"
     r"(?:之下|下|内|旗下)?)?"
 )
+# "a new department, Data and Digital", "a unit called Atlas": the name after the kind.
+_EN_CALLED = (
+    r"(?:(?:[\w-]+\s+){0,2}?(?:department|unit|team|group|division|line|business|function|"
+    r"center|centre|office|lab|organisation|organization|entity|subsidiary|company|studio)"
+    r"(?:\s*,\s*|\s+(?:called|named|known\s+as)\s+)(?=(?-i:[A-Z])|[\u4e00-\u9fff\"“']))?"
+)
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -114,6 +122,7 @@ class _Words(BaseModel):
     hedges: dict[Lang, list[str]] = Field(default_factory=dict)
     structural: dict[Lang, list[str]] = Field(default_factory=dict)
     leading: dict[Lang, list[str]] = Field(default_factory=dict)
+    top: dict[Lang, list[str]] = Field(default_factory=dict)
 
 
 class _Table(BaseModel):
@@ -159,6 +168,7 @@ class Words:
     hedges: Mapping[str, tuple[str, ...]]
     structural: Mapping[str, tuple[str, ...]]
     leading: Mapping[str, tuple[str, ...]]
+    top: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -208,11 +218,12 @@ def _expand(pattern: str, lang: str, where: str) -> tuple[str, frozenset[str]]:
     subject: set[str] = set()
     last = [""]
     pattern = pattern.replace("{within}", _EN_WITHIN if lang == "en" else _ZH_WITHIN)
+    pattern = pattern.replace("{called}", _EN_CALLED if lang == "en" else "")
 
     def slot(found: re.Match[str]) -> str:
         name = found.group(1)
         if name == "aux":
-            return rf",?(?:\s+(?:{_EN_AUX}|(?P<neg_{next(counter)}>{_EN_NEGATIONS})))*\s+"
+            return rf"\s*,?(?:\s+(?:{_EN_AUX}|(?P<neg_{next(counter)}>{_EN_NEGATIONS})))*\s+"
         if name == "zaux":
             return rf"(?:{_ZH_AUX}|(?P<neg_{next(counter)}>{_ZH_NEGATIONS}))*"
         if name == "end":
@@ -280,7 +291,12 @@ def _words(tables: Sequence[_Table]) -> Words:
         return {k: tuple(v) for k, v in out.items()}
 
     return Words(
-        merged("unit"), merged("kinds"), merged("hedges"), merged("structural"), merged("leading")
+        merged("unit"),
+        merged("kinds"),
+        merged("hedges"),
+        merged("structural"),
+        merged("leading"),
+        merged("top"),
     )
 
 

@@ -124,16 +124,19 @@ _MONTHS = {
     for name in names
 }
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# A year is optional but for ISO dates: "5 June", "July 1", "4月1日" take theirs from the
+# first full date of the text (a dateline, a letter's date).
 _DATES = re.compile(
     r"(?P<iso>(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2}))"
-    rf"|(?P<dmy>(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH})\.?,?\s+(?P<y2>\d{{4}}))"
-    rf"|(?P<mdy>(?P<m3>{_MONTH})\.?\s+(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{{4}}))"
-    r"|(?P<zh>(?P<y4>\d{4})\s*年\s*(?P<m4>\d{1,2})\s*月\s*(?P<d4>\d{1,2})\s*[日号])",
+    rf"|(?P<dmy>(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH})\b\.?(?:,?\s+(?P<y2>\d{{4}}))?)"
+    rf"|(?P<mdy>(?P<m3>{_MONTH})\b\.?\s+(?P<d3>\d{{1,2}})\b(?:st|nd|rd|th)?(?:,?\s+(?P<y3>\d{{4}}))?)"
+    r"|(?P<zh>(?:(?P<y4>\d{4})\s*年\s*)?(?P<m4>\d{1,2})\s*月\s*(?P<d4>\d{1,2})\s*[日号])",
     re.IGNORECASE,
 )
 _EFFECTIVE = re.compile(
     r"(?:effective|with\s+effect\s+from|takes?\s+effect|took\s+effect|starting|from|as\s+of|"
-    r"as\s+from|beginning)\s*(?:on\s+|from\s+)?$|(?:自|从)\s*$",
+    r"as\s+from|beginning)\s*(?:on\s+|from\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
+    r"(?:the\s+)?$|(?:自|从)\s*$",
     re.IGNORECASE,
 )
 _EFFECTIVE_AFTER = re.compile(r"^\s*(?:起|开始)?\s*(?:正式)?(?:生效|实施|执行|施行|起生效)")
@@ -149,9 +152,8 @@ class Dated:
     effective: bool
 
 
-def dates(text: str) -> list[Dated]:
-    """Every real date the text writes out (2018-09-30, 30 September 2018, 2018年9月30日)."""
-    out: list[Dated] = []
+def _found(text: str) -> list[tuple[int | None, int, int, re.Match[str]]]:
+    out = []
     for found in _DATES.finditer(text):
         g = found.groupdict()
         for y, m, d in (
@@ -160,26 +162,52 @@ def dates(text: str) -> list[Dated]:
             ("y3", "m3", "d3"),
             ("y4", "m4", "d4"),
         ):
-            if g[y] is None:
+            if g[m] is None:
                 continue
             month = g[m]
             number = int(month) if month.isdigit() else _MONTHS[month.lower()]
-            try:
-                day = date(int(g[y]), number, int(g[d]))
-            except ValueError:
-                break
-            before = text[max(0, found.start() - 40) : found.start()]
-            after = text[found.end() : found.end() + 12]
-            effective = bool(_EFFECTIVE.search(before) or _EFFECTIVE_AFTER.search(after))
-            line = text.count("\n", 0, found.start()) + 1
-            out.append(Dated(day, found.group(0), line, effective))
+            out.append((int(g[y]) if g[y] else None, number, int(g[d]), found))
             break
+    return out
+
+
+def dates(text: str) -> list[Dated]:
+    """Every real date the text writes out (2018-09-30, 30 September 2018, 2018年9月30日;
+    5 June or 4月1日 in the year of the text's first full date)."""
+    found = _found(text)
+    first: date | None = None
+    for year, month, day, _ in found:
+        if year is not None:
+            try:
+                first = date(year, month, day)
+                break
+            except ValueError:
+                continue
+    out: list[Dated] = []
+    for year, month, day, match in found:
+        try:
+            if year is not None:
+                when = date(year, month, day)
+            elif first is not None:
+                when = date(first.year, month, day)
+                if (first - when).days > 60:
+                    when = date(first.year + 1, month, day)
+            else:
+                continue
+        except ValueError:
+            continue
+        before = text[max(0, match.start() - 40) : match.start()]
+        after = text[match.end() : match.end() + 12]
+        effective = bool(_EFFECTIVE.search(before) or _EFFECTIVE_AFTER.search(after))
+        line = text.count("\n", 0, match.start()) + 1
+        out.append(Dated(when, match.group(0), line, effective))
     return out
 
 
 def effective_date(text: str) -> Dated | None:
     """The date a change takes effect: the first said to be so ("effective 1 October"), else the
-    first date written."""
+    first full date written."""
     found = dates(text)
     said = [d for d in found if d.effective]
-    return (said or found or [None])[0]  # type: ignore[list-item]
+    full = [d for d in found if re.search(r"\d{4}", d.words)]
+    return (said or full or [None])[0]  # type: ignore[list-item]
