@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from benchmarks.extraction import canonical
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.extraction import canonical
 from orgledger.announcements import extract
 from orgledger.errors import PlanError
 from orgledger.model import Unit
@@ -73,7 +73,7 @@ def _org(draw: st.DrawFn) -> dict[str, Unit]:
         uid = f"u{n}"
         names = {"en": f"{EN_WORDS[pick]} {EN_KINDS[kind]}", "zh": ZH_WORDS[pick] + ZH_KINDS[kind]}
         abbr = f"{EN_WORDS[pick][:3].upper()}{EN_KINDS[kind][0]}" if draw(st.booleans()) else None
-        units[uid] = Unit(uid, parent, kind and "department" or "group", names, abbr)
+        units[uid] = Unit(uid, parent, (kind and "department") or "group", names, abbr)
     return units
 
 

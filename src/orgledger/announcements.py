@@ -76,6 +76,7 @@ class Ref:
     proposed: Mention | None = None  # a new unit not yet registered (while lists are weighed)
     said: str = ""  # the words of the sentence it was read from
     unknown: Mention | None = None  # a name that matched no unit (yet: a later create may)
+    whole_name: bool = False  # the words are exactly a unit's name (not its abbreviation)
 
 
 @dataclass
@@ -100,7 +101,8 @@ class Operation:
 
     @property
     def confidence(self) -> float:
-        return round(self.strength * min([r.score for r in self.refs] + [100.0]) / 100, 2)
+        scores = [0.0 if r.problem else r.score for r in self.refs]
+        return round(self.strength * min([*scores, 100.0]) / 100, 2)
 
     @property
     def problems(self) -> list[str]:
@@ -359,6 +361,12 @@ class Extraction:
             if known.parent is None and parent is not None:
                 known.parent = parent
             return known
+        zh = mention.names.get("zh", "")
+        holder = self._holder(zh)
+        if holder is not None:
+            # 办公室综合科: the 综合科 of 办公室.
+            mention = replace(mention, names={**mention.names, "zh": zh[len(holder[1]) :]})
+            parent = parent or Ref(holder[0], "")
         named = bool(mention.abbr or mention.names.get("en"))
         unit = NewUnit(
             self._fresh_id(mention), dict(mention.names), mention.abbr, parent, line, named=named
@@ -368,15 +376,32 @@ class Extraction:
         self.new_units.append(unit)
         return unit
 
+    def _holder(self, name: str) -> tuple[str, str] | None:
+        """The unit whose Chinese name a new unit's name begins with, and that name."""
+        best: tuple[str, str] | None = None
+        for uid, unit in self.units.items():
+            prefix = unit.names.get("zh", "")
+            fits = len(prefix) >= 2 and name.startswith(prefix) and len(name) - len(prefix) >= 2
+            if fits and (best is None or len(prefix) > len(best[1])):
+                best = (uid, prefix)
+        return best
+
     def _new_ref(self, unit: NewUnit, mention: Mention) -> Ref:
         return Ref(unit.id, f"'{mention.label}' is new ({unit.id})", 100.0, unit)
 
     def _existing(self, resolved: Resolved) -> Ref:
+        whole = resolved.how == "name" and resolved.score >= 100
         if resolved.unit is not None:
-            return Ref(resolved.unit, resolved.describe(), resolved.score)
+            return Ref(resolved.unit, resolved.describe(), resolved.score, whole_name=whole)
         if resolved.rivals:
             options = " or ".join(c.unit for c in resolved.rivals)
-            return Ref(f"ambiguous: {options}", "", 0.0, problem=resolved.describe())
+            return Ref(
+                f"ambiguous: {options}",
+                "",
+                resolved.score,
+                problem=resolved.describe(),
+                whole_name=whole,
+            )
         return Ref(
             f"unknown: {resolved.mention.text}",
             "",
@@ -407,7 +432,8 @@ class Extraction:
         """The unit a name stands for; None when the name does not read like a unit.
 
         may_be_new: "said" when a name the text calls new ("a newly formed X") is a new
-        unit, "unknown" when any name that matches no unit is.
+        unit, "unknown" when any name that matches no unit is, "fresh" when any name
+        that is not exactly a unit's is (a split's targets).
         """
         mention = read_mention(text, self.words)
         if mention.empty:
@@ -433,12 +459,17 @@ class Extraction:
         else:
             resolved = self.matcher.resolve(mention)
         named = resolved.unit is not None or bool(resolved.rivals)
+        if may_be_new == "fresh" and resolved.score < 90:
+            # A split's targets are new unless a unit has that very name.
+            named = False
         if named and not (mention.new and may_be_new and resolved.score < 100):
             return self._existing(resolved), piece
-        titled = may_be_new == "unknown" and _titled(piece)
+        titled = may_be_new in ("unknown", "fresh") and _titled(piece)
         if not (looks_like_unit(mention, self.words) or titled) or self._generic(mention):
             return None, piece
-        if may_be_new == "unknown" or (may_be_new == "said" and mention.new):
+        if not _proper(mention):
+            return None, piece  # "enforcement corps": a description, not a unit's name
+        if may_be_new in ("unknown", "fresh") or (may_be_new == "said" and mention.new):
             return Ref("", f"'{mention.label}' is new", 100.0, proposed=mention), piece
         return self._existing(resolved), piece
 
@@ -463,25 +494,51 @@ class Extraction:
         return replace(self._new_ref(unit, ref.proposed), said=ref.said)
 
     def refs(self, text: str, *, subject: bool = False, may_be_new: str = "") -> list[Ref]:
-        """The units of a list, reading "A and B" as one unit where one unit has that name."""
+        """The units of a list, reading "A and B" as one unit where one unit has that name.
+
+        Every way of cutting the list is weighed: a unit found is worth more than two
+        halves of its name ("Marine and Cargo unit" is one unit, not Marine and an
+        unknown "Cargo unit"), and no cut goes through a run that is exactly a unit's
+        name ("Cards and Payments").
+        """
         items = _named(split_list(text))
         n = len(items)
-        best: list[tuple[float, list[Ref]]] = [(0.0, [])] * (n + 1)
+        found: dict[tuple[int, int], Ref | None] = {}
+        exact: list[tuple[int, int]] = []
+        for end in range(1, n + 1):
+            for start in range(end):
+                joined = items[start][1] + "".join(s + p for s, p in items[start + 1 : end])
+                ref = self.ref(joined, subject=subject and start == 0, may_be_new=may_be_new)
+                found[start, end] = ref
+                if (
+                    end - start > 1
+                    and ref is not None
+                    and ref.whole_name
+                    and ref.said.strip() == joined.strip()
+                ):
+                    exact.append((start, end))
+
+        def cuts_through(start: int, end: int) -> bool:
+            return any(a < start < b or a < end < b for a, b in exact)
+
+        best: list[tuple[float, list[Ref]] | None] = [(0.0, [])] + [None] * n
         for end in range(1, n + 1):
             options: list[tuple[float, list[Ref]]] = []
             for start in range(end):
-                joined = items[start][1] + "".join(s + p for s, p in items[start + 1 : end])
-                found = self.ref(joined, subject=subject and start == 0, may_be_new=may_be_new)
-                if found is None:
+                before = best[start]
+                if before is None or cuts_through(start, end):
+                    continue
+                ref = found[start, end]
+                if ref is None:
                     value = 0.0
-                elif found.problem:
-                    value = 0.5
+                elif ref.unknown is not None or (ref.problem and ref.score < 100):
+                    value = -0.1
                 else:
-                    value = 1.0 + found.score / 100
-                chosen = [*best[start][1], *([found] if found else [])]
-                options.append((best[start][0] + value - 0.01, chosen))
-            best[end] = max(options, key=lambda o: o[0])
-        return [self.settled(r) for r in best[n][1]]
+                    value = 0.7 + ref.score / 100
+                options.append((before[0] + value, [*before[1], *([ref] if ref else [])]))
+            best[end] = max(options, key=lambda o: o[0]) if options else None
+        chosen = best[n]
+        return [self.settled(r) for r in chosen[1]] if chosen else []
 
     def news(self, text: str) -> list[Mention]:
         """New units in a list: split only where both sides read as units or a bracket closes."""
@@ -650,7 +707,7 @@ class Extraction:
             if units[0].problem:
                 return f"'{slots[names_slot]}' matches no unit"
             said = slots.get("targets")
-            targets = self.refs(said, may_be_new="unknown") if said else []
+            targets = self.refs(said, may_be_new="fresh") if said else []
             if said and not targets:
                 return f"'{slots['targets']}' does not read like units"
             for r in targets:
@@ -732,6 +789,9 @@ class Extraction:
         mention = read_mention(text, self.words)
         if mention.empty:
             return False
+        en = mention.names.get("en", "")
+        if en[:1].islower() and not mention.abbr and "zh" not in mention.names:
+            return f"'{text}' does not read like a name"
         other = self.matcher.resolve(mention)
         if other.unit is not None and other.unit != unit.id and other.score >= 100:
             return f"'{text}' is another unit"
@@ -919,13 +979,21 @@ class Extraction:
 
 
 _EN_DENIED = re.compile(r"\b(?:no|none|neither|nor)\b(?!\s+longer)", re.IGNORECASE)
-_ZH_DENIED = re.compile(r"没有|无一|不会|不再|并不|并未|均不|都不")
+_ZH_DENIED = re.compile(r"没有|无一|不会|并不|并未|均不|都不")
 
 
 def _aside(part: str) -> bool:
-    """An English list item that starts in lower case ("comprising X") is not a name."""
+    """An English list item that opens a clause about the item before it ("comprising X",
+    "which ...", "led by ...") is not a name."""
     first = part.split(maxsplit=1)[0] if part.split() else ""
-    return bool(first) and first[0].islower() and first.isalpha() and first not in _ARTICLES
+    if not first.isalpha() or not first.islower():
+        return False
+    return first in _CLAUSE_WORDS or first.endswith(("ing", "ed"))
+
+
+_CLAUSE_WORDS = frozenset(
+    ["which", "who", "whose", "where", "including", "such", "namely", "formerly", "currently", "led", "headed", "based", "now", "previously", "mainly", "mostly", "each", "both", "made", "known", "built", "run", "given", "taken", "held", "kept", "drawn", "spun", "split"]
+)
 
 
 _PREPOSITION = re.compile(
@@ -937,6 +1005,13 @@ _PREPOSITION = re.compile(
 _RELATIVE = re.compile(
     r",\s*(?:which|who|whose|where)\b(?:[^,;:]|(?<=\d),(?=\d))*(?=,)", re.IGNORECASE
 )
+
+
+def _proper(mention: Mention) -> bool:
+    """Whether a name is written as one: capitalized, in Chinese, or with an abbreviation."""
+    if mention.abbr or "zh" in mention.names:
+        return True
+    return any(name[:1].isupper() or name[:1].isdigit() for name in mention.names.values())
 
 
 def _titled(text: str) -> bool:
@@ -969,9 +1044,6 @@ def _named(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if not aside:
             out.append((sep, part))
     return out
-
-
-_ARTICLES = frozenset({"the", "a", "an", "its", "their", "our", "new", "former", "existing"})
 
 
 def _first_sentence(ops: list[Operation], unit: NewUnit) -> Sentence:

@@ -255,6 +255,16 @@ class Matcher:
                     out.setdefault(c, set()).add(uid)
         return out
 
+    def _shortened(self, key: str) -> set[str]:
+        """Units whose name begins with these words ("Respiratory" for Respiratory Medicine)."""
+        if not key:
+            return set()
+        out: set[str] = set()
+        for name, uids in self._cores.items():
+            if name.startswith(key + " ") and len(name.split()) <= len(key.split()) + 2:
+                out |= uids
+        return out
+
     def candidates(self, mention: Mention) -> list[Candidate]:
         terms, kinds, owners = self._terms
         best: dict[str, Candidate] = {}
@@ -269,15 +279,20 @@ class Matcher:
                 how = "abbreviation" if raw == mention.abbr else "name"
                 offer(uid, 100.0, how, raw)
             if is_chinese(raw):
+                # The longest name the text ends with: 港航局水上安全监督处 is 水上安全监督处,
+                # not 安全监督处.
                 for i in range(1, len(text) - 1):
                     tail = text[i:]
-                    if len(tail) * 5 >= len(text) * 2:
-                        for uid in owners.get(tail, ()):
+                    if len(tail) * 5 >= len(text) * 2 and tail in owners:
+                        for uid in owners[tail]:
                             offer(uid, 90.0, "name with words before it", raw)
+                        break
             else:
                 key = core(raw, self.words)
                 for uid in self._cores.get(key, ()) if key else ():
                     offer(uid, 90.0, "name but for a generic word", raw)
+                for uid in self._shortened(key):
+                    offer(uid, 85.0, "the first words of its name", raw)
             scorer = fuzz.ratio if is_chinese(raw) else fuzz.token_sort_ratio
             pool = [t for t, k in zip(terms, kinds, strict=True) if k == self._kind(text)]
             for term, score, _ in process.extract(
