@@ -992,7 +992,12 @@ def _aside(part: str) -> bool:
 
 
 _CLAUSE_WORDS = frozenset(
-    ["which", "who", "whose", "where", "including", "such", "namely", "formerly", "currently", "led", "headed", "based", "now", "previously", "mainly", "mostly", "each", "both", "made", "known", "built", "run", "given", "taken", "held", "kept", "drawn", "spun", "split"]
+    (
+        *("which", "who", "whose", "where", "including", "such", "namely", "formerly"),
+        *("currently", "led", "headed", "based", "now", "previously", "mainly", "mostly"),
+        *("each", "both", "made", "known", "built", "run", "given", "taken", "held", "kept"),
+        *("drawn", "spun", "split"),
+    )
 )
 
 
