@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 VENDOR := src/orgledger/web/static/vendor
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo serve test lint typecheck browser graphviz postgres bench bench-smoke bench-scaling stress load clean
+.PHONY: demo serve test lint typecheck browser graphviz postgres bench bench-smoke bench-scaling stress load accuracy clean
 
 $(STAMP): pyproject.toml $(VENDOR)/.built
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,10 @@ stress: $(STAMP)
 # A bounded load run on localhost (30 s of concurrent reads and writes); never a test.
 load: $(STAMP)
 	$(BIN)/python -m benchmarks.web_load --seconds 30
+
+# Precision and recall of `orgledger extract` over the announcements in tests/announcements.
+accuracy: $(STAMP)
+	$(BIN)/python -m benchmarks.extraction
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist benchmarks/.cache

@@ -219,3 +219,9 @@ def test_corpus_files_are_complete():
     for folder in ("dev", "heldout", "blind", "blind2"):
         for text in (CORPUS / folder).glob("*.txt"):
             assert Path(text.with_suffix(".yaml")).exists(), text
+
+
+def test_the_reference_lists_every_row_of_the_table():
+    reference = (Path(__file__).resolve().parent.parent / "docs" / "extract.md").read_text("utf-8")
+    missing = [row.id for row in TABLE.rows if f"`{row.id}`" not in reference]
+    assert not missing

@@ -102,6 +102,8 @@ _EN_CALLED = (
     r"(?:\s*,\s*|\s+(?:called|named|known\s+as)\s+)(?=(?-i:[A-Z])|[\u4e00-\u9fff\"“']))?"
 )
 _SLOT = re.compile(r"\{(\w+)\}")
+# What may stand before a subject slot: optional words only, such as (?:将)?.
+_OPTIONAL_ONLY = re.compile(r"(?:\(\?:[^()]*\)\?)*")
 
 
 class _Row(BaseModel):
@@ -233,7 +235,7 @@ def _expand(pattern: str, lang: str, where: str) -> tuple[str, frozenset[str]]:
             return _ZH_END
         if name not in LIST_SLOTS | NAME_SLOTS:
             raise ExtractError(f"{where}: unknown slot {{{name}}}")
-        if found.start() == 0:
+        if _OPTIONAL_ONLY.fullmatch(pattern[: found.start()]):
             subject.add(name)
         last[0] = name
         if lang == "en":
