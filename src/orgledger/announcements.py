@@ -13,295 +13,49 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-import yaml
-
+from .drafts import Draft, Kept, NewUnit, Operation, Ref, Unread, slug
 from .lookup import normal
 from .mentions import (
+    PREPOSITION,
     Matcher,
     Mention,
     Resolved,
+    after_article,
     core,
     is_chinese,
+    is_proper,
+    is_titled,
     kind_of,
     looks_like_unit,
+    named_items,
     read_mention,
     split_list,
 )
 from .model import SLUG, Unit
-from .phrases import Hit, Phrases, Words
-from .sentences import Dated, Sentence, effective_date, sentences
+from .phrases import Hit, Phrases
+from .sentences import Dated, Sentence, effective_date, plain, sentences
 
 ORDER = ("create", "merge", "split", "move", "rename", "dissolve")
-QUOTE_LIMIT = 400
 
 UnitsOn = Callable[[date | None], Mapping[str, Unit]]
 
 
-@dataclass
-class NewUnit:
-    """A unit the text introduces, gathered from every sentence that names it."""
-
-    id: str
-    names: dict[str, str]
-    abbr: str | None
-    parent: Ref | None
-    line: int
-    origin: Operation | None = None  # the create it came from, if a create row found it
-    named: bool = True  # False while its id comes from its kind only (a Chinese name)
-    given: bool = False  # whether the text says where it sits (else its parent is inferred)
-
-    def matches(self, mention: Mention) -> bool:
-        mine = {normal(t) for t in (*self.names.values(), self.abbr) if t}
-        return any(normal(t) in mine for t in mention.terms)
-
-    def absorb(self, mention: Mention) -> None:
-        for lang, name in mention.names.items():
-            self.names.setdefault(lang, name)
-        self.abbr = self.abbr or mention.abbr
-
-
 @dataclass(frozen=True)
-class Ref:
-    """A unit an operation names: one of the ledger, a new one, or one it could not settle."""
+class Said:
+    """What one match of a phrase said: the match, its sentence and the units it names."""
 
-    id: str
-    note: str
-    score: float = 100.0
-    new: NewUnit | None = None
-    problem: str | None = None
-    proposed: Mention | None = None  # a new unit not yet registered (while lists are weighed)
-    said: str = ""  # the words of the sentence it was read from
-    unknown: Mention | None = None  # a name that matched no unit (yet: a later create may)
-    whole_name: bool = False  # the words are exactly a unit's name (not its abbreviation)
-
-
-@dataclass
-class Operation:
-    """One drafted operation, with where it came from and how sure it is."""
-
-    kind: str
+    hit: Hit
     sentence: Sentence
-    phrase: str
-    strength: float  # the row's confidence; `confidence` weighs in the matches
-    units: list[Ref] = field(default_factory=list)
-    target: Ref | None = None
-    targets: list[Ref] = field(default_factory=list)
-    rename: Mention | None = None
-    also: list[int] = field(default_factory=list)
-    children: dict[str, list[str]] = field(default_factory=dict)  # split target -> children
+    units: list[Ref]
 
-    @property
-    def refs(self) -> list[Ref]:
-        out = [*self.units, *self.targets]
-        return [*out, self.target] if self.target is not None else out
-
-    @property
-    def confidence(self) -> float:
-        scores = [0.0 if r.problem else r.score for r in self.refs]
-        return round(self.strength * min([*scores, 100.0]) / 100, 2)
-
-    @property
-    def problems(self) -> list[str]:
-        return [r.problem for r in self.refs if r.problem]
-
-    def key(self) -> tuple[Any, ...]:
-        names = tuple(sorted(self.rename.names.items())) if self.rename else ()
-        return (
-            self.kind,
-            tuple(sorted(r.id for r in self.units)),
-            self.target.id if self.target else None,
-            tuple(sorted(r.id for r in self.targets)),
-            names,
-            self.rename.abbr if self.rename else None,
+    def operation(self, kind: str, **parts: Any) -> Operation:
+        return Operation(
+            kind, self.sentence, self.hit.phrase.id, self.hit.phrase.confidence, **parts
         )
-
-
-@dataclass(frozen=True)
-class Kept:
-    """A unit the text names as staying: recognised, no operation."""
-
-    unit: str
-    note: str
-    sentence: Sentence
-    why: str
-
-
-@dataclass(frozen=True)
-class Unread:
-    """A sentence that reads like a change but gave no operation, and why."""
-
-    sentence: Sentence
-    why: str
-
-
-def _quote(text: str) -> str:
-    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", normal(text).replace("&", " and ")).strip("-")[:48].strip("-")
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A proposed change set, with the evidence for each operation."""
-
-    id: str
-    title: str
-    effective: date | None
-    effective_from: str
-    source: str | None
-    root: str | None
-    operations: tuple[Operation, ...]
-    creators: Mapping[str, int]  # new unit id -> index of the operation that creates it
-    new_units: tuple[NewUnit, ...]
-    kept: tuple[Kept, ...]
-    unread: tuple[Unread, ...]
-    children: Mapping[str, tuple[str, ...]]
-    words: Words
-
-    def _unit(self, unit: NewUnit, *, parent: bool = True) -> dict[str, Any]:
-        body: dict[str, Any] = {"create": unit.id}
-        if parent:
-            body["parent"] = unit.parent.id if unit.parent is not None else self.root
-        body["kind"] = kind_of(unit.names.values(), self.words)
-        body["names"] = dict(unit.names)
-        if unit.abbr:
-            body["abbr"] = unit.abbr
-        return body
-
-    def body(self, index: int) -> dict[str, Any]:
-        """The plan operation of operations[index], without its notes."""
-        op = self.operations[index]
-
-        def ref(r: Ref, *, inline: bool = False) -> Any:
-            if r.new is not None and self.creators.get(r.new.id) == index and inline:
-                return self._unit(r.new)
-            return r.id
-
-        if op.kind == "create":
-            assert op.target is not None and op.target.new is not None
-            return self._unit(op.target.new)
-        if op.kind == "merge":
-            assert op.target is not None
-            return {"merge": [r.id for r in op.units], "into": ref(op.target, inline=True)}
-        if op.kind == "split":
-            items = []
-            for r in op.targets:
-                if r.new is not None and self.creators.get(r.new.id) == index:
-                    item = self._unit(r.new)
-                else:
-                    item = {"to": r.id}
-                if op.children.get(r.id):
-                    item["children"] = op.children[r.id]
-                items.append(item)
-            return {"split": op.units[0].id, "into": items}
-        if op.kind == "move":
-            assert op.target is not None
-            return {"move": op.units[0].id, "to": op.target.id}
-        if op.kind == "rename":
-            assert op.rename is not None
-            body: dict[str, Any] = {"rename": op.units[0].id}
-            if op.rename.names:
-                body["names"] = dict(op.rename.names)
-            if op.rename.abbr:
-                body["abbr"] = op.rename.abbr
-            return body
-        return {"dissolve": op.units[0].id}
-
-    def notes(self, index: int) -> str:
-        op = self.operations[index]
-        where = f"line {op.sentence.line}" + "".join(f", {n}" for n in op.also)
-        matches = "; ".join(r.note for r in op.refs if r.note)
-        text = f'{where}, {op.phrase}, confidence {op.confidence:.2f}: "{_quote(op.sentence.text)}"'
-        return f"{text}; {matches}" if matches else text
-
-    def plan(self) -> dict[str, Any]:
-        """The draft as a plan document (what `to_yaml` writes, without the comments)."""
-        doc: dict[str, Any] = {"id": self.id, "title": self.title}
-        doc["effective"] = self.effective.isoformat() if self.effective else _NO_DATE
-        if self.source:
-            doc["source"] = self.source
-        doc["ops"] = [
-            {**self.body(i), "notes": _Folded(self.notes(i))} for i in range(len(self.operations))
-        ]
-        return doc
-
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for op in self.operations:
-            out[op.kind] = out.get(op.kind, 0) + 1
-        return out
-
-    def to_yaml(self) -> str:
-        """The draft as plan YAML, with comments that say what was recognised and what was not."""
-
-        def dump(value: Any) -> str:
-            return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
-
-        lines = [
-            "# Drafted by orgledger extract: review every operation, then check with",
-            "# `orgledger plan` and record with `orgledger apply`.",
-            f"# effective: {self.effective_from}",
-        ]
-        for kept in self.kept:
-            lines.append(
-                f"# recognised, no change: {kept.note} ({kept.why}, line {kept.sentence.line})"
-            )
-        doc = self.plan()
-        ops = doc.pop("ops")
-        lines.append(dump(doc).rstrip())
-        if self.effective is None:
-            lines[-1] = lines[-1].replace(
-                f"effective: {_NO_DATE}",
-                f"effective: {_NO_DATE}  # the text gives no date: use --effective",
-            )
-        lines.append("ops:" if ops else "ops: []  # no operation was found")
-        for index, op in enumerate(ops):
-            for problem in self.operations[index].problems:
-                lines.append(f"  # CHECK: {problem}")
-            lines.extend(self._split_hint(index))
-            block = dump([op]).rstrip().splitlines()
-            lines.extend("  " + line for line in block)
-        if self.unread:
-            lines.append("")
-            lines.append("# Sentences that read like changes but gave no operation:")
-            for unread in self.unread:
-                quoted = _quote(unread.sentence.text)
-                lines.append(f'# line {unread.sentence.line} ({unread.why}): "{quoted}"')
-        return "\n".join(lines) + "\n"
-
-    def _split_hint(self, index: int) -> list[str]:
-        op = self.operations[index]
-        if op.kind != "split" or op.units[0].new is not None:
-            return []
-        kids = self.children.get(op.units[0].id, ())
-        if not kids:
-            return []
-        return [
-            f"  # CHECK: the text does not say where the children of {op.units[0].id} go: "
-            f"{', '.join(kids)}; give each item its `children` (or add rest_to)"
-        ]
-
-
-_NO_DATE = "not-in-the-text"
-
-
-class _Folded(str):
-    """Notes, written as a folded block: no quoting of the quotes they hold."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-_Dumper.add_representer(
-    _Folded, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style=">")
-)
 
 
 class Extraction:
@@ -335,7 +89,7 @@ class Extraction:
     def _fresh_id(self, mention: Mention) -> str:
         base = ""
         for text in (mention.abbr, mention.names.get("en"), *mention.names.values()):
-            if text and (base := _slug(text)):
+            if text and (base := slug(text)):
                 break
         base = base or kind_of(mention.names.values(), self.words)
         candidate, n = base, 2
@@ -450,9 +204,9 @@ class Extraction:
         if subject:
             resolved, piece = self.matcher.resolve_trimmed(text)
             if not (resolved.unit or resolved.rivals):
-                piece = _after_article(text)
+                piece = after_article(text)
             before = text[: len(text) - len(piece)]
-            if self._verbish(before) or _PREPOSITION.search(before):
+            if self._verbish(before) or PREPOSITION.search(before):
                 # The words before the name say something else ("setting up X within").
                 return None, text
             mention = read_mention(piece, self.words)
@@ -464,10 +218,10 @@ class Extraction:
             named = False
         if named and not (mention.new and may_be_new and resolved.score < 100):
             return self._existing(resolved), piece
-        titled = may_be_new in ("unknown", "fresh") and _titled(piece)
+        titled = may_be_new in ("unknown", "fresh") and is_titled(piece)
         if not (looks_like_unit(mention, self.words) or titled) or self._generic(mention):
             return None, piece
-        if not _proper(mention):
+        if not is_proper(mention):
             return None, piece  # "enforcement corps": a description, not a unit's name
         if may_be_new in ("unknown", "fresh") or (may_be_new == "said" and mention.new):
             return Ref("", f"'{mention.label}' is new", 100.0, proposed=mention), piece
@@ -501,7 +255,7 @@ class Extraction:
         unknown "Cargo unit"), and no cut goes through a run that is exactly a unit's
         name ("Cards and Payments").
         """
-        items = _named(split_list(text))
+        items = named_items(split_list(text))
         n = len(items)
         found: dict[tuple[int, int], Ref | None] = {}
         exact: list[tuple[int, int]] = []
@@ -542,7 +296,7 @@ class Extraction:
 
     def news(self, text: str) -> list[Mention]:
         """New units in a list: split only where both sides read as units or a bracket closes."""
-        items = _named(split_list(text))
+        items = named_items(split_list(text))
         bracketed = any(re.search(r"[)\]）】]$", part) for _, part in items)
         groups: list[str] = []
         for sep, part in items:
@@ -600,17 +354,17 @@ class Extraction:
                 self.unread.append(Unread(sentence, f"hedged: '{hedged}'"))
             return
         reasons: list[str] = []
-        plain = _plain(sentence)
+        text = plain(sentence)
 
         def accept(hit: Hit) -> int | None:
             self._start = hit.start
-            result = self._apply(hit, sentence, plain)
+            result = self._apply(hit, sentence, text)
             if isinstance(result, str):
                 reasons.append(result)
                 return None
             return self._start if result else None
 
-        hits = self.phrases.hits(plain, sentence.lang, accept)
+        hits = self.phrases.hits(text, sentence.lang, accept)
         if not hits and self._structural(sentence):
             why = reasons[0] if reasons else "no phrase of the table matches"
             self.unread.append(Unread(sentence, why))
@@ -637,34 +391,31 @@ class Extraction:
         text = sentence.text.lower()
         return any(w in text for w in self.words.structural.get(sentence.lang, ()))
 
-    def _negated(self, hit: Hit, lang: str, plain: str) -> bool:
+    def _negated(self, hit: Hit, lang: str, text: str) -> bool:
         """Whether a hit is denied: "not"/不 before its verb, or "no unit ..." as its subject."""
         if hit.negated:
             return True
-        clause = max(plain.rfind(mark, 0, hit.start) for mark in ",;:，；：")
-        text = plain[clause + 1 : hit.end]
+        clause = max(text.rfind(mark, 0, hit.start) for mark in ",;:，；：")
+        said = text[clause + 1 : hit.end]
         if lang == "zh":
-            return bool(_ZH_DENIED.search(text))
-        return bool(_EN_DENIED.search(text))
+            return bool(_ZH_DENIED.search(said))
+        return bool(_EN_DENIED.search(said))
 
-    def _apply(self, hit: Hit, sentence: Sentence, plain: str) -> bool | str:
+    def _apply(self, hit: Hit, sentence: Sentence, text: str) -> bool | str:
         """Draft what a hit says; False (or why not) when its names are not units."""
         op = hit.phrase.op
         slots = hit.slots
-        subject = hit.phrase.subject
-        negated = self._negated(hit, sentence.lang, plain)
-        confidence = hit.phrase.confidence
-        phrase = hit.phrase.id
+        negated = self._negated(hit, sentence.lang, text)
         if op == "create":
-            return self._create(hit, sentence, phrase, confidence, negated)
+            return self._create(hit, sentence, negated)
         names_slot = "units" if "units" in slots else "unit"
-        units = self.refs(slots[names_slot], subject=names_slot in subject)
+        units = self.refs(slots[names_slot], subject=names_slot in hit.phrase.subject)
         if "units2" in slots:
             units += self.refs(slots["units2"])
         if not units:
             return f"'{slots[names_slot]}' does not read like a unit"
-        if names_slot in subject and units[0].said:
-            at = plain.find(units[0].said, hit.start, hit.end)
+        if names_slot in hit.phrase.subject and units[0].said:
+            at = text.find(units[0].said, hit.start, hit.end)
             self._start = at if at >= 0 else hit.start
         if negated or op == "keep":
             if not negated and all(r.unknown for r in units):
@@ -675,91 +426,89 @@ class Extraction:
             if negated:
                 self.unread.append(Unread(sentence, "negated"))
             return True
+        return _OPS[op](self, Said(hit, sentence, units))
 
-        def new(kind: str, **parts: Any) -> Operation:
-            return Operation(kind, sentence, phrase, confidence, **parts)
+    def _merge(self, said: Said) -> bool | str:
+        slots, units = said.hit.slots, said.units
+        if "new" in slots:
+            mentions = self.news(slots["new"])
+            if not mentions:
+                return f"'{slots['new']}' does not read like a unit"
+            proposed = Ref("", "", proposed=mentions[0])
+        else:
+            subject = "into" in said.hit.phrase.subject
+            into = self.ref(slots["into"], subject=subject, may_be_new="unknown")
+            if into is None:
+                return f"'{slots['into']}' does not read like a unit"
+            proposed = into
+        if all(r.unknown for r in units) and (proposed.unknown or proposed.proposed):
+            return "no name in it matches a unit"
+        given = self.parent_of(said.hit)
+        parent = given or self._common_parent(units)
+        target = self.settled(proposed, parent, said.sentence.line)
+        if target.new is not None and (target.new.parent is None or given):
+            target.new.parent = parent
+            target.new.given = target.new.given or given is not None
+        sources = [r for r in units if r.id != target.id]
+        if not sources:
+            return False
+        self._add(said.operation("merge", units=sources, target=target))
+        return True
 
-        if op == "merge":
-            if "new" in slots:
-                mentions = self.news(slots["new"])
-                if not mentions:
-                    return f"'{slots['new']}' does not read like a unit"
-                proposed = Ref("", "", proposed=mentions[0])
-            else:
-                into = self.ref(slots["into"], subject="into" in subject, may_be_new="unknown")
-                if into is None:
-                    return f"'{slots['into']}' does not read like a unit"
-                proposed = into
-            if all(r.unknown for r in units) and (proposed.unknown or proposed.proposed):
-                return "no name in it matches a unit"
-            given = self.parent_of(hit)
-            parent = given or self._common_parent(units)
-            target = self.settled(proposed, parent, sentence.line)
-            if target.new is not None and (target.new.parent is None or given):
-                target.new.parent = parent
-                target.new.given = target.new.given or given is not None
-            sources = [r for r in units if r.id != target.id]
-            if not sources:
-                return False
-            self._add(new("merge", units=sources, target=target))
-            return True
-        if op == "split":
-            if units[0].problem:
-                return f"'{slots[names_slot]}' matches no unit"
-            said = slots.get("targets")
-            targets = self.refs(said, may_be_new="fresh") if said else []
-            if said and not targets:
-                return f"'{slots['targets']}' does not read like units"
-            for r in targets:
-                if r.new is not None and r.new.parent is None:
-                    r.new.parent = self._parent_in_ledger(units[0])
-            self._add(new("split", units=units[:1], targets=targets))
-            return True
-        if op == "move":
-            # {into}: where the units go, new when no unit has its name ("will form X").
-            where = "to" if "to" in slots else "into"
-            to = self.ref(
-                slots[where],
-                subject=where in subject,
-                may_be_new="said" if where == "to" else "unknown",
-            )
-            if to is None:
-                return f"'{slots[where]}' does not read like a unit"
-            if all(r.unknown for r in units):
-                return "no unit it moves matches a unit"
-            if to.problem and all(r.new is not None for r in units):
-                return "where the new unit goes matches no unit"
-            introduced = to.proposed is not None and self._new_of(to.proposed) is None
-            to = self.settled(to, None, sentence.line)
-            if introduced and to.new is not None and to.new.parent is None:
-                # "A and B will form X": X sits where they sat.
-                given = self.parent_of(hit)
-                to.new.parent = given or self._common_parent(units)
-                to.new.given = given is not None
-            for r in units:
-                if r.new is not None:
-                    if r.new.parent is None or r.new.parent.id == self.root:
-                        r.new.parent = to
-                    continue
-                if r.id in self.units and self.units[r.id].parent == to.id:
-                    self.kept.append(Kept(r.id, r.note, sentence, f"already under {to.id}"))
-                    continue
-                self._add(new("move", units=[r], target=to))
-            return True
-        if op == "rename":
-            return self._rename(units[0], slots["name"], sentence, new)
-        if op == "spin":
-            return self._spin(units[0], slots.get("name"), sentence, new)
-        if op == "dissolve":
-            for r in units:
-                if r.new is None:
-                    self._add(new("dissolve", units=[r]))
-            return True
-        return False
+    def _split(self, said: Said) -> bool | str:
+        unit = said.units[0]
+        if unit.problem:
+            return f"'{unit.said}' matches no unit"
+        text = said.hit.slots.get("targets")
+        targets = self.refs(text, may_be_new="fresh") if text else []
+        if text and not targets:
+            return f"'{text}' does not read like units"
+        for r in targets:
+            if r.new is not None and r.new.parent is None:
+                r.new.parent = self._parent_in_ledger(unit)
+        self._add(said.operation("split", units=[unit], targets=targets))
+        return True
 
-    def _create(
-        self, hit: Hit, sentence: Sentence, phrase: str, confidence: float, negated: bool
-    ) -> bool | str:
+    def _move(self, said: Said) -> bool | str:
+        slots, units = said.hit.slots, said.units
+        # {into}: where the units go, new when no unit has its name ("will form X").
+        where = "to" if "to" in slots else "into"
+        to = self.ref(
+            slots[where],
+            subject=where in said.hit.phrase.subject,
+            may_be_new="said" if where == "to" else "unknown",
+        )
+        if to is None:
+            return f"'{slots[where]}' does not read like a unit"
+        if all(r.unknown for r in units):
+            return "no unit it moves matches a unit"
+        if to.problem and all(r.new is not None for r in units):
+            return "where the new unit goes matches no unit"
+        introduced = to.proposed is not None and self._new_of(to.proposed) is None
+        to = self.settled(to, None, said.sentence.line)
+        if introduced and to.new is not None and to.new.parent is None:
+            # "A and B will form X": X sits where they sat.
+            given = self.parent_of(said.hit)
+            to.new.parent = given or self._common_parent(units)
+            to.new.given = given is not None
+        for r in units:
+            if r.new is not None:
+                if r.new.parent is None or r.new.parent.id == self.root:
+                    r.new.parent = to
+                continue
+            if r.id in self.units and self.units[r.id].parent == to.id:
+                self.kept.append(Kept(r.id, r.note, said.sentence, f"already under {to.id}"))
+                continue
+            self._add(said.operation("move", units=[r], target=to))
+        return True
+
+    def _dissolve(self, said: Said) -> bool | str:
+        for r in said.units:
+            if r.new is None:
+                self._add(said.operation("dissolve", units=[r]))
+        return True
+
+    def _create(self, hit: Hit, sentence: Sentence, negated: bool) -> bool | str:
         mentions = self.news(hit.slots["news"])
         if not mentions:
             return f"'{hit.slots['news']}' does not read like a unit"
@@ -778,12 +527,13 @@ class Extraction:
             unit.given = unit.given or parent is not None
             if unit.origin is None:
                 target = self._new_ref(unit, mention)
-                unit.origin = Operation("create", sentence, phrase, confidence, target=target)
+                unit.origin = Operation(
+                    "create", sentence, hit.phrase.id, hit.phrase.confidence, target=target
+                )
         return True
 
-    def _rename(
-        self, unit: Ref, text: str, sentence: Sentence, new: Callable[..., Operation]
-    ) -> bool | str:
+    def _rename(self, said: Said) -> bool | str:
+        unit, text = said.units[0], said.hit.slots["name"]
         if unit.problem:
             return "the renamed unit matches no unit"
         mention = read_mention(text, self.words)
@@ -801,23 +551,22 @@ class Extraction:
             and all(current.names.get(k) == v for k, v in mention.names.items())
             and mention.abbr in (None, current.abbr)
         ):
-            self.kept.append(Kept(unit.id, unit.note, sentence, "same name"))
+            self.kept.append(Kept(unit.id, unit.note, said.sentence, "same name"))
             return True
-        self._add(new("rename", units=[unit], rename=mention))
+        self._add(said.operation("rename", units=[unit], rename=mention))
         return True
 
-    def _spin(
-        self, unit: Ref, name: str | None, sentence: Sentence, new: Callable[..., Operation]
-    ) -> bool | str:
+    def _spin(self, said: Said) -> bool | str:
         """A unit that leaves to stand on its own: to the top of the organization, and
         under its new name when the text gives one."""
+        unit = said.units[0]
         if unit.problem or unit.new is not None:
             return "the unit spun out matches no unit"
         current = self.units.get(unit.id)
         if self.root is not None and current is not None and current.parent != self.root:
-            self._add(new("move", units=[unit], target=Ref(self.root, "")))
-        if name:
-            self._rename(unit, name, sentence, new)
+            self._add(said.operation("move", units=[unit], target=Ref(self.root, "")))
+        if "name" in said.hit.slots:
+            self._rename(said)
         return True
 
     def _common_parent(self, units: list[Ref]) -> Ref | None:
@@ -982,73 +731,15 @@ _EN_DENIED = re.compile(r"\b(?:no|none|neither|nor)\b(?!\s+longer)", re.IGNORECA
 _ZH_DENIED = re.compile(r"没有|无一|不会|并不|并未|均不|都不")
 
 
-def _aside(part: str) -> bool:
-    """An English list item that opens a clause about the item before it ("comprising X",
-    "which ...", "led by ...") is not a name."""
-    first = part.split(maxsplit=1)[0] if part.split() else ""
-    if not first.isalpha() or not first.islower():
-        return False
-    return first in _CLAUSE_WORDS or first.endswith(("ing", "ed"))
-
-
-_CLAUSE_WORDS = frozenset(
-    (
-        *("which", "who", "whose", "where", "including", "such", "namely", "formerly"),
-        *("currently", "led", "headed", "based", "now", "previously", "mainly", "mostly"),
-        *("each", "both", "made", "known", "built", "run", "given", "taken", "held", "kept"),
-        *("drawn", "spun", "split"),
-    )
-)
-
-
-_PREPOSITION = re.compile(
-    r"\b(?:within|in|under|at|for|of|from|to|by|with|after|following|across|inside)\s*$",
-    re.IGNORECASE,
-)
-# A non-restrictive relative clause (", which administers ... ,") says something about a
-# name, not what happens to it: it is left out when phrases are matched.
-_RELATIVE = re.compile(
-    r",\s*(?:which|who|whose|where)\b(?:[^,;:]|(?<=\d),(?=\d))*(?=,)", re.IGNORECASE
-)
-
-
-def _proper(mention: Mention) -> bool:
-    """Whether a name is written as one: capitalized, in Chinese, or with an abbreviation."""
-    if mention.abbr or "zh" in mention.names:
-        return True
-    return any(name[:1].isupper() or name[:1].isdigit() for name in mention.names.values())
-
-
-def _titled(text: str) -> bool:
-    """A name in title case of two words or more ("Shanlan Games Publishing & Operations")."""
-    words = [w for w in text.split() if w.lower() not in {"and", "of", "&", "the", "for"}]
-    return len(words) >= 2 and all(w[:1].isupper() for w in words)
-
-
-def _plain(sentence: Sentence) -> str:
-    """The sentence as phrases read it: English relative clauses blanked, same length."""
-    if sentence.lang != "en":
-        return sentence.text
-    return _RELATIVE.sub(lambda m: " " * len(m.group(0)), sentence.text)
-
-
-def _after_article(text: str) -> str:
-    """The words after the last article ("On 1 May the Payments Department" -> its name)."""
-    found = list(re.finditer(r"\b(?:the|a|an|its|our|their)\s+", text, re.IGNORECASE))
-    return text[found[-1].start() :] if found else text
-
-
-def _named(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """List items without asides: "A (GT), comprising B and C, and D" gives A and D."""
-    out: list[tuple[str, str]] = []
-    aside = False
-    for sep, part in items:
-        if aside and "," not in sep and ";" not in sep:
-            continue
-        aside = bool(out) and _aside(part)
-        if not aside:
-            out.append((sep, part))
-    return out
+# What each op of the table drafts (create and keep are read before a unit list is).
+_OPS: Mapping[str, Callable[[Extraction, Said], bool | str]] = {
+    "merge": Extraction._merge,
+    "split": Extraction._split,
+    "move": Extraction._move,
+    "dissolve": Extraction._dissolve,
+    "rename": Extraction._rename,
+    "spin": Extraction._spin,
+}
 
 
 def _first_sentence(ops: list[Operation], unit: NewUnit) -> Sentence:

@@ -358,3 +358,60 @@ def kind_of(names: Iterable[str], words: Words) -> str:
                     if token in marks:
                         return kind
     return "unit"
+
+
+def is_aside(part: str) -> bool:
+    """An English list item that opens a clause about the item before it ("comprising X",
+    "which ...", "led by ...") is not a name."""
+    first = part.split(maxsplit=1)[0] if part.split() else ""
+    if not first.isalpha() or not first.islower():
+        return False
+    return first in _CLAUSE_WORDS or first.endswith(("ing", "ed"))
+
+
+_CLAUSE_WORDS = frozenset(
+    (
+        *("which", "who", "whose", "where", "including", "such", "namely", "formerly"),
+        *("currently", "led", "headed", "based", "now", "previously", "mainly", "mostly"),
+        *("each", "both", "made", "known", "built", "run", "given", "taken", "held", "kept"),
+        *("drawn", "spun", "split"),
+    )
+)
+
+
+PREPOSITION = re.compile(
+    r"\b(?:within|in|under|at|for|of|from|to|by|with|after|following|across|inside)\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_proper(mention: Mention) -> bool:
+    """Whether a name is written as one: capitalized, in Chinese, or with an abbreviation."""
+    if mention.abbr or "zh" in mention.names:
+        return True
+    return any(name[:1].isupper() or name[:1].isdigit() for name in mention.names.values())
+
+
+def is_titled(text: str) -> bool:
+    """A name in title case of two words or more ("Shanlan Games Publishing & Operations")."""
+    words = [w for w in text.split() if w.lower() not in {"and", "of", "&", "the", "for"}]
+    return len(words) >= 2 and all(w[:1].isupper() for w in words)
+
+
+def after_article(text: str) -> str:
+    """The words after the last article ("On 1 May the Payments Department" -> its name)."""
+    found = list(re.finditer(r"\b(?:the|a|an|its|our|their)\s+", text, re.IGNORECASE))
+    return text[found[-1].start() :] if found else text
+
+
+def named_items(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """List items without asides: "A (GT), comprising B and C, and D" gives A and D."""
+    out: list[tuple[str, str]] = []
+    aside = False
+    for sep, part in items:
+        if aside and "," not in sep and ";" not in sep:
+            continue
+        aside = bool(out) and is_aside(part)
+        if not aside:
+            out.append((sep, part))
+    return out

@@ -211,3 +211,17 @@ def effective_date(text: str) -> Dated | None:
     said = [d for d in found if d.effective]
     full = [d for d in found if re.search(r"\d{4}", d.words)]
     return (said or full or [None])[0]  # type: ignore[list-item]
+
+
+# A non-restrictive relative clause (", which administers ... ,") says something about a
+# name, not what happens to it: it is left out when phrases are matched.
+RELATIVE = re.compile(
+    r",\s*(?:which|who|whose|where)\b(?:[^,;:]|(?<=\d),(?=\d))*(?=,)", re.IGNORECASE
+)
+
+
+def plain(sentence: Sentence) -> str:
+    """The sentence as phrases read it: English relative clauses blanked, same length."""
+    if sentence.lang != "en":
+        return sentence.text
+    return RELATIVE.sub(lambda m: " " * len(m.group(0)), sentence.text)
