@@ -30,13 +30,14 @@ from .mentions import (
     is_proper,
     is_titled,
     kind_of,
+    learned,
     looks_like_unit,
     named_items,
     read_mention,
     split_list,
 )
 from .model import SLUG, Unit
-from .phrases import Hit, Phrases
+from .phrases import Hit, Phrases, Words
 from .sentences import Dated, Sentence, effective_date, plain, sentences
 
 ORDER = ("create", "merge", "split", "move", "rename", "dissolve")
@@ -70,10 +71,12 @@ class Extraction:
         taken: Iterable[str] = (),
     ) -> None:
         self.phrases = phrases
-        self.words = phrases.words
         self.units = dict(units)
+        self.words = learned(phrases.words, self.units)
         self.root = root
-        self.matcher = Matcher(self.units, self.words)
+        # Matching knows only the generic words of the table: a word an organization uses
+        # for its units ("Operations") can still tell two of them apart.
+        self.matcher = Matcher(self.units, phrases.words, _kinds(self.words))
         self.taken = set(taken) | set(units)
         self.new_units: list[NewUnit] = []
         self.operations: list[Operation] = []
@@ -166,11 +169,18 @@ class Extraction:
 
     def _generic(self, mention: Mention) -> bool:
         """Whether a name is only generic words ("the new group", 新事业群)."""
+        base = self.matcher.words
+        marks = sorted(self.words.unit.get("zh", ()), key=len, reverse=True)
         for name in mention.names.values():
             if is_chinese(name):
-                if name not in self.words.unit.get("zh", ()):
+                rest = name
+                while rest and (mark := next((m for m in marks if rest.endswith(m)), None)):
+                    rest = rest[: -len(mark)]
+                if rest:  # 科室 is only generic words; 安全监督处 is not
                     return False
-            elif core(name, self.words):
+            elif core(name, base) and name.lower() not in self.words.unit.get("en", ()):
+                # Only the table's generic words, or one word the organization uses for its
+                # units ("the enlarged market").
                 return False
         return not mention.abbr
 
@@ -197,6 +207,9 @@ class Extraction:
             return self._new_ref(known, mention), text
         if mention.new and self.new_units and self._generic(mention):
             return self._new_ref(self.new_units[-1], mention), text
+        merged = self._merged_into(text)
+        if merged is not None:
+            return merged, text
         renamed = self._renamed(mention)
         if renamed is not None:
             return renamed, text
@@ -226,6 +239,27 @@ class Extraction:
         if may_be_new in ("unknown", "fresh") or (may_be_new == "said" and mention.new):
             return Ref("", f"'{mention.label}' is new", 100.0, proposed=mention), piece
         return self._existing(resolved), piece
+
+    def _merged_into(self, text: str) -> Ref | None:
+        """ "The enlarged market", 合并后的系, 该学院: the unit the last merge made or grew,
+        or the last new unit."""
+        found = _ANAPHORA.match(text.strip())
+        if found is None or not self._generic(read_mention(found.group("rest"), self.words)):
+            return None
+        merges = [op for op in self.operations if op.kind == "merge" and op.target is not None]
+        if merges and merges[-1].target is not None:
+            target = merges[-1].target
+            return replace(target, note=f"'{text}' -> {target.id} (what the merge made)")
+        if self.new_units:
+            kind = found.group("rest").strip().lower()
+            alike = [
+                u
+                for u in self.new_units
+                if any(n.lower().endswith(kind) or kind in n.lower() for n in u.names.values())
+            ]
+            unit = (alike or self.new_units)[-1]
+            return Ref(unit.id, f"'{text}' is new ({unit.id})", 100.0, unit)
+        return None
 
     def _renamed(self, mention: Mention) -> Ref | None:
         """A unit the draft renames, named by its new name."""
@@ -319,7 +353,8 @@ class Extraction:
         out = []
         for group in groups:
             mention = read_mention(self._tail_trimmed(group), self.words)
-            if not mention.empty and looks_like_unit(mention, self.words):
+            generic = self._generic(mention)
+            if not mention.empty and looks_like_unit(mention, self.words) and not generic:
                 out.append(mention)
         return out
 
@@ -438,9 +473,16 @@ class Extraction:
         else:
             subject = "into" in said.hit.phrase.subject
             into = self.ref(slots["into"], subject=subject, may_be_new="unknown")
+            if into is None and self._generic(read_mention(slots["into"], self.words)):
+                into = Ref("", "", proposed=read_mention(slots["into"], self.words))
             if into is None:
                 return f"'{slots['into']}' does not read like a unit"
             proposed = into
+        if proposed.proposed is not None and self._generic(proposed.proposed):
+            named = _CALLED.search(said.sentence.text, said.hit.start)
+            if named is None:
+                return f"'{proposed.proposed.text}' is not a name"
+            proposed = Ref("", "", proposed=read_mention(named.group("name"), self.words))
         if all(r.unknown for r in units) and (proposed.unknown or proposed.proposed):
             return "no name in it matches a unit"
         given = self.parent_of(said.hit)
@@ -495,6 +537,8 @@ class Extraction:
             if r.new is not None:
                 if r.new.parent is None or r.new.parent.id == self.root:
                     r.new.parent = to
+                continue
+            if r.id == to.id:
                 continue
             if r.id in self.units and self.units[r.id].parent == to.id:
                 self.kept.append(Kept(r.id, r.note, said.sentence, f"already under {to.id}"))
@@ -681,8 +725,12 @@ class Extraction:
     ) -> Draft:
         ops = [self._late(op) for op in self.operations]
         merged = {r.id for op in ops if op.kind == "merge" for r in op.units}
+        split = {op.units[0].id for op in ops if op.kind == "split"}
         ops = [
-            op for op in ops if not (op.kind in ("dissolve", "move") and op.units[0].id in merged)
+            op
+            for op in ops
+            if not (op.kind in ("dissolve", "move") and op.units[0].id in merged)
+            and not (op.kind == "dissolve" and op.units[0].id in split)
         ]
         ops = self._fold_into_splits(ops)
         creators: dict[str, Operation] = {}
@@ -727,6 +775,16 @@ class Extraction:
         )
 
 
+_ANAPHORA = re.compile(
+    r"(?:(?:the\s+)?(?:enlarged|combined|merged|expanded|resulting|new)\s+|合并后的|整合后的|该|上述|新)"
+    r"(?P<rest>.+)$",
+    re.IGNORECASE,
+)
+# "... into a single service line, to be called Supply Chain & Procurement".
+_CALLED = re.compile(
+    r"\b(?:to\s+be\s+|which\s+will\s+be\s+)?(?:called|named|known\s+as)\s+(?:the\s+)?"
+    r"[\"“']?(?P<name>[A-Z][^,;.\"”']*(?:\s*\([^)]*\))?)"
+)
 _EN_DENIED = re.compile(r"\b(?:no|none|neither|nor)\b(?!\s+longer)", re.IGNORECASE)
 _ZH_DENIED = re.compile(r"没有|无一|不会|并不|并未|均不|都不")
 
@@ -740,6 +798,11 @@ _OPS: Mapping[str, Callable[[Extraction, Said], bool | str]] = {
     "rename": Extraction._rename,
     "spin": Extraction._spin,
 }
+
+
+def _kinds(words: Words) -> frozenset[str]:
+    """The English words that name a kind of unit, the organization's own included."""
+    return frozenset(w.lower() for w in words.unit.get("en", ()))
 
 
 def _first_sentence(ops: list[Operation], unit: NewUnit) -> Sentence:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from rapidfuzz import fuzz, process
@@ -32,7 +32,7 @@ _ITEM_SEP = re.compile(r"\s*(?:[,，、;；/]|\bor\b|\baka\b|also known as|简�
 _ABBR = re.compile(r"[A-Za-z][A-Za-z0-9&.+-]{0,11}")
 _QUOTES = "\"'“”‘’「」『』"
 _NEW_WORDS = frozenset({"single", "joint", "combined", "unified"})
-_ZH_TAIL = re.compile(r"的(?:相关|全部|部分)?(?:业务|团队|人员|职能)$|(?:相关)?业务$")
+_ZH_TAIL = re.compile(r"的(?:相关|全部|部分)?(?:业务|团队|人员|职能)$|(?:相关)?业务$|建制$|等.*$")
 _LEADING_PREPOSITION = re.compile(
     r"(?:of|in|within|under|at|for|from|to|by|with|after|following)\s", re.IGNORECASE
 )
@@ -165,6 +165,32 @@ def split_list(text: str) -> list[tuple[str, str]]:
     return [(s, p.strip()) for s, p in parts if p.strip()]
 
 
+def learned(words: Words, units: Mapping[str, Unit]) -> Words:
+    """The word lists with the words this organization uses for its units: its kinds
+    ("market", "service-line"), and the last word of English names and the last one or two
+    characters of Chinese names that two units or more share ("Practice", 学院, 系)."""
+    en: dict[str, int] = {}
+    zh: dict[str, int] = {}
+    for unit in units.values():
+        for token in re.split(r"[-_\s]+", unit.kind.lower()):
+            en[token] = en.get(token, 0) + 2
+        for name in unit.names.values():
+            if is_chinese(name):
+                for size in (1, 2):
+                    if len(name) > size:
+                        zh[name[-size:]] = zh.get(name[-size:], 0) + 1
+            elif len(name.split()) > 1:
+                last = name.split()[-1].lower()
+                en[last] = en.get(last, 0) + 1
+    more_en = [w for w, n in en.items() if n >= 2 and w.isalpha() and len(w) > 2]
+    more_zh = [w for w, n in zh.items() if n >= 2 and is_chinese(w)]
+    unit_words = {
+        "en": (*words.unit.get("en", ()), *more_en),
+        "zh": (*words.unit.get("zh", ()), *more_zh),
+    }
+    return replace(words, unit=unit_words)
+
+
 def core(text: str, words: Words) -> str:
     """A name without generic unit words, stop words and plurals: what stays when one is swapped."""
     generic = {w.lower() for w in words.unit.get("en", ())}
@@ -229,7 +255,7 @@ class Matcher:
 
     units: Mapping[str, Unit]
     words: Words
-    _extra: dict[str, list[str]] = field(default_factory=dict)
+    kinds: frozenset[str] = frozenset()  # words for kinds of unit ("market"), beyond the table's
 
     @cached_property
     def _terms(self) -> tuple[list[str], list[str], dict[str, set[str]]]:
@@ -281,7 +307,7 @@ class Matcher:
             if is_chinese(raw):
                 # The longest name the text ends with: 港航局水上安全监督处 is 水上安全监督处,
                 # not 安全监督处.
-                for i in range(1, len(text) - 1):
+                for i in range(2, len(text) - 1):  # 管理学院 is not 理学院
                     tail = text[i:]
                     if len(tail) * 5 >= len(text) * 2 and tail in owners:
                         for uid in owners[tail]:
@@ -293,6 +319,10 @@ class Matcher:
                     offer(uid, 90.0, "name but for a generic word", raw)
                 for uid in self._shortened(key):
                     offer(uid, 85.0, "the first words of its name", raw)
+                head, _, last = key.rpartition(" ")
+                if head and last in self.kinds:
+                    for uid in self._cores.get(head, ()):
+                        offer(uid, 90.0, "its name and its kind", raw)
             scorer = fuzz.ratio if is_chinese(raw) else fuzz.token_sort_ratio
             pool = [t for t, k in zip(terms, kinds, strict=True) if k == self._kind(text)]
             for term, score, _ in process.extract(

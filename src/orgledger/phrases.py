@@ -42,12 +42,12 @@ _BRACKETS = r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）|【[^【】]*】"
 _EN_WORD = (
     r"(?!(?:into|onto|will|would|shall|should|must|is|are|was|were|be|been|being)\b)"
     r"(?:(?:dept|co|inc|ltd|corp|intl|div|mgmt|assoc|natl|govt)\.(?=\s)|\d+(?:[.,]\d+)+\w*|"
-    rf"(?:{_BRACKETS}|[^\s,;:.!?()\[\]（）【】])+)"
+    rf"(?:{_BRACKETS}|[^\s,;:.!?()\[\]（）【】→])+)"
 )
 _EN_ONE = rf"{_EN_WORD}(?:\s+{_EN_WORD})*?"
 _EN_LIST = rf"{_EN_WORD}(?:(?:\s+|\s*,\s*){_EN_WORD})*?"
-_ZH_ONE = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?、()（）【】\s])+?"
-_ZH_LIST = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?()（）【】\s])+?"
+_ZH_ONE = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?、()（）【】\s→])+?"
+_ZH_LIST = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?()（）【】\s→])+?"
 
 _EN_NEGATIONS = (
     r"not|never|won't|wouldn't|isn't|aren't|wasn't|weren't|hasn't|haven't|don't|doesn't|didn't"
@@ -85,7 +85,7 @@ _EN_LIST_END = (
 )
 _ZH_END = (
     r"(?=[，,。；;：:！!？?]|$|\s|由|并|负责|担任|作为|以便|以|将于|将在|自|起|于\d|"
-    r"(?:两|三|四|五|几)(?:个|大))"
+    r"(?:两|三|四|五|几)(?:个|大)|管理(?=[，,。；;]|$))"
 )
 _EN_WITHIN = (
     r"(?:\s*,?\s*(?:(?:which|that)\s+(?:will\s+)?(?:exist|sit|be\s+placed|be\s+housed|be|operate|"

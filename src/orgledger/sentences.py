@@ -11,7 +11,7 @@ from .mentions import is_chinese
 LONGEST = 2000  # characters; a longer "sentence" is cut at its clauses
 
 _ABBREVIATIONS = (
-    "mr|mrs|ms|dr|prof|inc|co|corp|ltd|llc|plc|st|no|vs|etc|e\\.g|i\\.e|jan|feb|mar|apr|jun|"
+    "mr|mrs|ms|dr|prof|inc|co|corp|ltd|llc|plc|st|vs|etc|e\\.g|i\\.e|jan|feb|mar|apr|jun|"
     "jul|aug|sep|sept|oct|nov|dec|u\\.s|u\\.k|approx|dept|est"
 )
 # Where a sentence ends: after . ! ? before a space and a capital, a digit, a quote or
@@ -29,6 +29,7 @@ _END = re.compile(
 # without closing punctuation, not ending on a word that carries on.
 _HEADING = re.compile(r"^.{1,60}(?<![.,;:!?，。；：、—–-])$")
 _CARRIES_ON = re.compile(r"\b(?:and|or|the|of|to|a|an|in|for|with|by)$", re.IGNORECASE)
+_NUMBER_SIGN = re.compile(r"\bno\.$", re.IGNORECASE)
 _NOT_AN_END = re.compile(rf"(?:\b(?:{_ABBREVIATIONS})|\b[A-Z])\.$", re.IGNORECASE)
 _BULLET = re.compile(
     r"^\s*(?:[-*•·●▪◦]|\d{1,2}[.、)）]|[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）)\s*"
@@ -50,6 +51,11 @@ def _pieces(text: str) -> list[tuple[int, str]]:
     for found in _END.finditer(text):
         if _NOT_AN_END.search(text, max(0, found.start() - 8), found.start()):
             continue
+        if (
+            _NUMBER_SIGN.search(text, max(0, found.start() - 4), found.start())
+            and text[found.end() : found.end() + 1].isdigit()
+        ):
+            continue  # "No. 5"
         if found.lastgroup == "newline":
             line = text[text.rfind("\n", 0, found.start()) + 1 : found.start()].strip()
             if not _HEADING.match(line) or _CARRIES_ON.search(line) or line.islower():
@@ -136,10 +142,13 @@ _DATES = re.compile(
 _EFFECTIVE = re.compile(
     r"(?:effective|with\s+effect\s+from|takes?\s+effect|took\s+effect|starting|from|as\s+of|"
     r"as\s+from|beginning)\s*(?:on\s+|from\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
-    r"(?:the\s+)?$|(?:自|从)\s*$",
+    r"(?:the\s+)?$|(?:becomes?|will\s+be|is|are)\s+(?:operational|live|in\s+force)\s+(?:on|from)\s+$|"
+    r"(?:自|从)(?:今年|明年|本年度?)?\s*$",
     re.IGNORECASE,
 )
-_EFFECTIVE_AFTER = re.compile(r"^\s*(?:起|开始)?\s*(?:正式)?(?:生效|实施|执行|施行|起生效)")
+_EFFECTIVE_AFTER = re.compile(
+    r"^\s*(?:起|开始)?\s*(?:正式)?(?:生效|实施|执行|施行|起生效|运行|启用)"
+)
 
 
 @dataclass(frozen=True)
