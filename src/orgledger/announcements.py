@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from pypinyin import lazy_pinyin
+
 from .drafts import Draft, Kept, NewUnit, Operation, Ref, Unread, slug
 from .lookup import normal
 from .mentions import (
@@ -94,6 +96,9 @@ class Extraction:
         for text in (mention.abbr, mention.names.get("en"), *mention.names.values()):
             if text and (base := slug(text)):
                 break
+        if not base and (zh := mention.names.get("zh")):
+            # A Chinese name only: its pinyin (数据科学系 -> shu-ju-ke-xue-xi).
+            base = slug(" ".join(lazy_pinyin(zh)))
         base = base or kind_of(mention.names.values(), self.words)
         candidate, n = base, 2
         while candidate in self.taken or not SLUG.fullmatch(candidate):

@@ -60,7 +60,7 @@ _EN_AUX = (
 _ZH_NEGATIONS = r"不会|不再|不予|不|未|没有|暂不|并未|并不|无需"
 # No word here may end a unit's name: "会" (委员会) and "全部" (安全部) would cut it short.
 _ZH_AUX = (
-    r"将会|将|拟|已经|已|正式|也|同时|被|予以|进行|均|一并|随之|即日起|自即日起|整建制|"
+    r"将会|将|拟|已经|已|正式|也|同时|被|予以|进行|均|一并|随之|即日起|自即日起|整建制|仍然|仍|依然|继续|"
     r"今起|近日|今日|日前|随后|整体"
 )
 # Where a name ends: punctuation, or a word that starts what is said about it.
