@@ -193,7 +193,7 @@ def learned(words: Words, units: Mapping[str, Unit]) -> Words:
 
 def core(text: str, words: Words) -> str:
     """A name without generic unit words, stop words and plurals: what stays when one is swapped."""
-    generic = {w.lower() for w in words.unit.get("en", ())}
+    generic = words.generic
     kept = []
     for word in re.findall(r"[\w&'-]+", normal(text)):
         if word in generic or word in _STOP:
@@ -208,7 +208,7 @@ def looks_like_unit(mention: Mention, words: Words) -> bool:
         return True
     if any(len(name.split()) > 8 for name in mention.names.values()):
         return False  # a clause, not a name
-    en = {w.lower() for w in words.unit.get("en", ())}
+    en = words.generic
     for name in mention.names.values():
         if is_chinese(name):
             if any(name.endswith(w) for w in words.unit.get("zh", ())):
@@ -258,19 +258,18 @@ class Matcher:
     kinds: frozenset[str] = frozenset()  # words for kinds of unit ("market"), beyond the table's
 
     @cached_property
-    def _terms(self) -> tuple[list[str], list[str], dict[str, set[str]]]:
-        """Every unit's id, abbreviation and names, normalized; and the units of each term."""
+    def _terms(self) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
+        """Every unit's id, abbreviation and names, normalized, by language; and the units
+        of each term."""
         owners: dict[str, set[str]] = {}
         for uid, unit in self.units.items():
             for text in (uid, unit.abbr, *unit.names.values()):
                 if text:
                     owners.setdefault(normal(text), set()).add(uid)
-        terms = list(owners)
-        return terms, [self._kind(t) for t in terms], owners
-
-    @staticmethod
-    def _kind(term: str) -> str:
-        return "zh" if is_chinese(term) else "en"
+        pools: dict[str, list[str]] = {"en": [], "zh": []}
+        for term in owners:
+            pools["zh" if is_chinese(term) else "en"].append(term)
+        return pools, owners
 
     @cached_property
     def _cores(self) -> dict[str, set[str]]:
@@ -281,18 +280,25 @@ class Matcher:
                     out.setdefault(c, set()).add(uid)
         return out
 
+    @cached_property
+    def _cores_by_first_word(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name in self._cores:
+            out.setdefault(name.split()[0], []).append(name)
+        return out
+
     def _shortened(self, key: str) -> set[str]:
         """Units whose name begins with these words ("Respiratory" for Respiratory Medicine)."""
         if not key:
             return set()
         out: set[str] = set()
-        for name, uids in self._cores.items():
+        for name in self._cores_by_first_word.get(key.split()[0], ()):
             if name.startswith(key + " ") and len(name.split()) <= len(key.split()) + 2:
-                out |= uids
+                out |= self._cores[name]
         return out
 
     def candidates(self, mention: Mention) -> list[Candidate]:
-        terms, kinds, owners = self._terms
+        pools, owners = self._terms
         best: dict[str, Candidate] = {}
 
         def offer(uid: str, score: float, how: str, term: str) -> None:
@@ -323,8 +329,9 @@ class Matcher:
                 if head and last in self.kinds:
                     for uid in self._cores.get(head, ()):
                         offer(uid, 90.0, "its name and its kind", raw)
-            scorer = fuzz.ratio if is_chinese(raw) else fuzz.token_sort_ratio
-            pool = [t for t, k in zip(terms, kinds, strict=True) if k == self._kind(text)]
+            chinese = is_chinese(text)
+            scorer = fuzz.ratio if chinese else fuzz.token_sort_ratio
+            pool = pools["zh" if chinese else "en"]
             for term, score, _ in process.extract(
                 text, pool, scorer=scorer, limit=8, score_cutoff=60
             ):

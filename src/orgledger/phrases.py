@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -172,6 +172,11 @@ class Words:
     structural: Mapping[str, tuple[str, ...]]
     leading: Mapping[str, tuple[str, ...]]
     top: Mapping[str, tuple[str, ...]]
+
+    @cached_property
+    def generic(self) -> frozenset[str]:
+        """The English unit words, lower case: what a name's core leaves out."""
+        return frozenset(w.lower() for w in self.unit.get("en", ()))
 
 
 @dataclass(frozen=True)
