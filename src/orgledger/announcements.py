@@ -40,7 +40,7 @@ from .mentions import (
 )
 from .model import SLUG, Unit
 from .phrases import Hit, Phrases, Words
-from .sentences import Dated, Sentence, effective_date, plain, sentences
+from .sentences import Dated, Sentence, dates, effective_date, plain, sentences
 
 ORDER = ("create", "merge", "split", "move", "rename", "dissolve")
 
@@ -114,6 +114,12 @@ class Extraction:
             # "a Branch Operations team": the name is Branch Operations (a team).
             names = {**mention.names, "en": en.rsplit(maxsplit=1)[0]}
             mention = Mention(mention.text, names, mention.abbr, mention.new, mention.others)
+        zh = mention.names.get("zh", "")
+        holder = self._holder(zh)
+        if holder is not None:
+            # 办公室综合科: the 综合科 of 办公室.
+            mention = replace(mention, names={**mention.names, "zh": zh[len(holder[1]) :]})
+            parent = parent or Ref(holder[0], "")
         known = self._new_of(mention)
         if known is not None:
             known.absorb(mention)
@@ -123,12 +129,6 @@ class Extraction:
             if known.parent is None and parent is not None:
                 known.parent = parent
             return known
-        zh = mention.names.get("zh", "")
-        holder = self._holder(zh)
-        if holder is not None:
-            # 办公室综合科: the 综合科 of 办公室.
-            mention = replace(mention, names={**mention.names, "zh": zh[len(holder[1]) :]})
-            parent = parent or Ref(holder[0], "")
         named = bool(mention.abbr or mention.names.get("en"))
         unit = NewUnit(
             self._fresh_id(mention), dict(mention.names), mention.abbr, parent, line, named=named
@@ -221,6 +221,11 @@ class Extraction:
         piece = text
         if subject:
             resolved, piece = self.matcher.resolve_trimmed(text)
+            whole = after_article(text)
+            compound = bool(re.search(r"\s(?:&|and)\s", whole))
+            if piece != text and is_titled(whole) and (resolved.score < 100 or compound):
+                # A name in title case is a name whole: "Network & Revenue" is not Revenue.
+                resolved, piece = self.matcher.resolve(read_mention(text, self.words)), text
             if not (resolved.unit or resolved.rivals):
                 piece = after_article(text)
             before = text[: len(text) - len(piece)]
@@ -664,7 +669,7 @@ class Extraction:
         def known(ref: Ref | None) -> Ref | None:
             if ref is None or ref.unknown is None:
                 return ref
-            unit = self._new_of(ref.unknown)
+            unit = self._new_of(ref.unknown) or self._named_before(ref.unknown.text, op)
             return self._new_ref(unit, ref.unknown) if unit is not None else ref
 
         target = known(op.target)
@@ -674,6 +679,18 @@ class Extraction:
             target=target,
             targets=[r for r in map(known, op.targets) if r is not None],
         )
+
+    def _named_before(self, text: str, op: Operation) -> NewUnit | None:
+        """The new unit "该中心" or "the new group" stands for: one of that kind the same
+        sentence introduces, else none."""
+        found = _ANAPHORA.match(text.strip())
+        if found is None:
+            return None
+        kind = found.group("rest").strip().lower()
+        same = [u for u in self.new_units if u.line == op.sentence.line]
+        alike = [u for u in same if any(n.lower().endswith(kind) for n in u.names.values())]
+        found_units = alike or same
+        return found_units[0] if found_units else None
 
     def _fold_into_splits(self, ops: list[Operation]) -> list[Operation]:
         """A move of a split unit's child to one of the split's targets becomes that
@@ -860,6 +877,18 @@ def _ordered(ops: list[Operation], creators: Mapping[str, Operation]) -> list[Op
     return out
 
 
+def _date_of_change(
+    text: str, operations: Iterable[Operation], dateline: Dated | None
+) -> Dated | None:
+    """The first date written in a sentence that gave an operation, other than the
+    text's own date."""
+    lines = {op.sentence.line for op in operations}
+    for found in dates(text):
+        if found.line in lines and (dateline is None or found.day != dateline.day):
+            return found
+    return None
+
+
 def _title(text: str, name: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if first and len(first) <= 120 and not first.endswith((".", "。")):
@@ -904,21 +933,36 @@ def extract(
     `taken` are the unit ids ever used and `recorded` the change set ids, which new
     ids avoid.
     """
-    dated: Dated | None = None if effective else effective_date(text)
-    if effective is not None:
+    given = effective is not None
+    dated: Dated | None = None if given else effective_date(text)
+    if given:
         said = "given with --effective"
     elif dated is not None:
         effective = dated.day
         said = f'from the text, line {dated.line}: "{dated.words}"'
     else:
         said = "the text gives no date"
-    # Names are matched against the structure the change starts from: the day before.
-    units = units_on(effective - timedelta(days=1) if effective else None)
-    pool = under(units, root) if root else dict(units)
-    root = root or single_root(pool)
-    reading = Extraction(pool, phrases, root=root, taken=taken)
-    for sentence in sentences(text):
-        reading.read(sentence)
+    asked_root = root
+
+    def read(day: date | None) -> Extraction:
+        # Names are matched against the structure the change starts from: the day before.
+        units = units_on(day - timedelta(days=1) if day else None)
+        pool = under(units, asked_root) if asked_root else dict(units)
+        reading = Extraction(pool, phrases, root=asked_root or single_root(pool), taken=taken)
+        for sentence in sentences(text):
+            reading.read(sentence)
+        return reading
+
+    reading = read(effective)
+    if not given and (dated is None or not dated.effective):
+        # No date is said to be when the change takes effect: take the one the sentences
+        # of the change give ("will close ... on 2 September"), not the dateline.
+        better = _date_of_change(text, reading.operations, dated)
+        if better is not None and better.day != effective:
+            effective = better.day
+            said = f'from the sentence of a change, line {better.line}: "{better.words}"'
+            reading = read(effective)
+    root = reading.root
     if changeset_id is None:
         base = f"{root or 'draft'}-{effective.isoformat() if effective else 'undated'}"
         used = set(recorded)

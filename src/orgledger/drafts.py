@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .lookup import normal
-from .mentions import Mention, kind_of
+from .mentions import Mention, is_chinese, kind_of
 from .phrases import Words
 from .sentences import Sentence
 
@@ -33,12 +33,29 @@ class NewUnit:
     given: bool = False  # whether the text says where it sits (else its parent is inferred)
 
     def matches(self, mention: Mention) -> bool:
+        """Whether a mention names this unit: a name or the abbreviation, or a name that ends
+        with one of its names (a headline's "English-language International Channel",
+        霁川台融媒体中心 for 融媒体中心)."""
         mine = {normal(t) for t in (*self.names.values(), self.abbr) if t}
-        return any(normal(t) in mine for t in mention.terms)
+        theirs = {normal(t) for t in mention.terms}
+        if mine & theirs:
+            return True
+        return any(
+            a.endswith(" " + b) or (is_chinese(b) and len(b) >= 3 and a.endswith(b))
+            for x in theirs
+            for y in mine
+            for a, b in ((x, y), (y, x))
+        )
 
     def absorb(self, mention: Mention) -> None:
+        """Add what a mention says of this unit. A mention with its names in brackets is
+        the fuller one: its names win over a headline's."""
+        full = len(mention.names) > 1 or mention.abbr is not None
         for lang, name in mention.names.items():
-            self.names.setdefault(lang, name)
+            ours = self.names.get(lang)
+            shorter = ours is not None and normal(ours).endswith(normal(name)) and ours != name
+            if full or ours is None or shorter:  # 霁川台融媒体中心 is 融媒体中心
+                self.names[lang] = name
         self.abbr = self.abbr or mention.abbr
 
 

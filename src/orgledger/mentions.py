@@ -95,6 +95,11 @@ def _strip_leading(text: str, words: Words) -> tuple[str, bool]:
                 break
     if text.endswith("'s") or text.endswith("’s"):
         text = text[:-2]
+    # "JRT's News Centre", "the airline's Engineering division": the owner is not the name
+    # (but Women's Health is one).
+    owner = re.match(r"(?:[A-Z][A-Z&.]+|[a-z][a-z-]*)(?:'s|’s)\s+(?=\S)", text)
+    if owner is not None:
+        text = text[owner.end() :]
     return text.strip(), new
 
 
@@ -192,14 +197,13 @@ def learned(words: Words, units: Mapping[str, Unit]) -> Words:
 
 
 def core(text: str, words: Words) -> str:
-    """A name without generic unit words, stop words and plurals: what stays when one is swapped."""
-    generic = words.generic
-    kept = []
-    for word in re.findall(r"[\w&'-]+", normal(text)):
-        if word in generic or word in _STOP:
-            continue
-        kept.append(word[:-1] if len(word) > 3 and word.endswith("s") else word)
-    return " ".join(kept)
+    """A name without its trailing generic words ("Group", "Dept"), stop words and plurals:
+    what stays when the kind word is swapped. Generic words inside a name stay: Base
+    Maintenance and Line Maintenance are two names."""
+    found = [w for w in re.findall(r"[\w&'-]+", normal(text)) if w not in _STOP]
+    while found and found[-1] in words.generic:
+        found.pop()
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in found)
 
 
 def looks_like_unit(mention: Mention, words: Words) -> bool:
@@ -259,11 +263,12 @@ class Matcher:
 
     @cached_property
     def _terms(self) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
-        """Every unit's id, abbreviation and names, normalized, by language; and the units
-        of each term."""
+        """Every unit's abbreviation and names, normalized, by language; and the units of
+        each term."""
         owners: dict[str, set[str]] = {}
         for uid, unit in self.units.items():
-            for text in (uid, unit.abbr, *unit.names.values()):
+            # Not the ids: announcements do not use them, and an id can be a word ("to").
+            for text in (unit.abbr, *unit.names.values()):
                 if text:
                     owners.setdefault(normal(text), set()).add(uid)
         pools: dict[str, list[str]] = {"en": [], "zh": []}
@@ -371,6 +376,15 @@ class Matcher:
                 continue
             if best is None or resolved.score > best[0].score:
                 best = (resolved, piece)
+        if best is None and not chinese:
+            # Words after the name: "Commercial as a single division".
+            for found in re.finditer(r"\s+(?=(?:as|in|on|at|with|for|from|after|across)\b)", text):
+                piece = text[: found.start()].strip()
+                resolved = self.resolve(read_mention(piece, self.words))
+                if (resolved.unit or resolved.rivals) and (
+                    best is None or resolved.score > best[0].score
+                ):
+                    best = (resolved, piece)
         if best is not None:
             return best
         return self.resolve(read_mention(text, self.words)), text

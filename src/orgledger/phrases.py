@@ -42,12 +42,12 @@ _BRACKETS = r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）|【[^【】]*】"
 _EN_WORD = (
     r"(?!(?:into|onto|will|would|shall|should|must|is|are|was|were|be|been|being)\b)"
     r"(?:(?:dept|co|inc|ltd|corp|intl|div|mgmt|assoc|natl|govt)\.(?=\s)|\d+(?:[.,]\d+)+\w*|"
-    rf"(?:{_BRACKETS}|[^\s,;:.!?()\[\]（）【】→])+)"
+    rf"(?:{_BRACKETS}|[^\s,;:.!?()\[\]（）【】→|])+)"
 )
 _EN_ONE = rf"{_EN_WORD}(?:\s+{_EN_WORD})*?"
 _EN_LIST = rf"{_EN_WORD}(?:(?:\s+|\s*,\s*){_EN_WORD})*?"
-_ZH_ONE = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?、()（）【】\s→])+?"
-_ZH_LIST = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?()（）【】\s→])+?"
+_ZH_ONE = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?、()（）【】\s→|])+?"
+_ZH_LIST = rf"(?:{_BRACKETS}|[^，,。；;：:！!？?()（）【】\s→|])+?"
 
 _EN_NEGATIONS = (
     r"not|never|won't|wouldn't|isn't|aren't|wasn't|weren't|hasn't|haven't|don't|doesn't|didn't"
@@ -72,7 +72,8 @@ _EN_STOPS = (
     r"later|immediately|shortly|next\s+(?:year|month|week|quarter)|this\s+(?:year|month|week)|"
     r"in\s+\d{4}|"
     r"effective|from|starting|on|by|in\s+order|to\s+(?!be\b)\w+|while|after|before|following|"
-    r"when|so|as\s+of|in\s+(?:a|an|the|its|order|line|charge)|reporting|responsible"
+    r"when|so|as\s+of|as(?!\s+well)|in\s+(?:a|an|the|its|order|line|charge)|reporting|"
+    r"responsible"
 )
 _EN_END = rf"(?=\s*(?:[,;:.!?，。；：！？]|—|–|$)|\s+(?:{_EN_STOPS})\b)"
 # A list runs on over commas ("A, B, and C") until a comma opens a new clause.
@@ -81,7 +82,8 @@ _EN_LIST_END = (
     r"(?:it\s+|they\s+|we\s+|the\s+company\s+|which\s+|who\s+)?(?:will|would|shall|set|sets|"
     r"establish\w*|form|forms|create|creates|merge|merges|move|moves|transfer\w*|dissolve\w*|"
     r"rename\w*|split|is|are|was|were|has|have|had|said|says|according|led|headed|effective|"
-    r"starting|which|who|while|but|as|with|in|on|to|for|from|after|before|following)\b|,\s*$)"
+    r"starting|which|who|while|but|as|with|in|on|to|for|from|after|before|following|so|"
+    r"because|whereas|although|though|since|reflecting|giving|making|bringing|creating)\b|,\s*$)"
 )
 _ZH_END = (
     r"(?=[，,。；;：:！!？?]|$|\s|由|并|负责|担任|作为|以便|以|将于|将在|自|起|于\d|"

@@ -21,6 +21,7 @@ _END = re.compile(
     r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9\u4e00-\u9fff])"
     r"|(?<=[。！？；!?])[”’」』)）]*\s*"
     r"|\n[ \t]*\n\s*"
+    r"|\n(?=[ \t]*\|)|(?<=\|)[ \t]*\n"
     r"|\n(?=[ \t]*(?:[-*•·●▪◦]|\d{1,2}[.、)）]|[一二三四五六七八九十]+、"
     r"|（[一二三四五六七八九十\d]+）))"
     r"|(?P<newline>\n)"
@@ -225,7 +226,9 @@ def effective_date(text: str) -> Dated | None:
 # A non-restrictive relative clause (", which administers ... ,") says something about a
 # name, not what happens to it: it is left out when phrases are matched.
 RELATIVE = re.compile(
-    r",\s*(?:which|who|whose|where)\b(?:[^,;:]|(?<=\d),(?=\d))*(?=,)", re.IGNORECASE
+    r",\s*(?:which|who|whose|where|led\s+by|headed\s+by|run\s+by|based\s+in|formerly|"
+    r"previously|currently)\b(?:[^,;:]|(?<=\d),(?=\d))*(?=,)",
+    re.IGNORECASE,
 )
 
 
