@@ -22,6 +22,7 @@ from pypinyin import lazy_pinyin
 from .drafts import Draft, Kept, NewUnit, Operation, Ref, Unread, slug
 from .lookup import normal
 from .mentions import (
+    AFTER_NAME,
     PREPOSITION,
     Matcher,
     Mention,
@@ -87,6 +88,17 @@ class Extraction:
         self._start = 0  # where the hit being read really starts
 
     # ---- names ----
+
+    def learn_aliases(self, text: str) -> None:
+        """Short names the text defines for units: "Education in Emergencies (EiE)",
+        心血管事业部（以下简称“心血管BU”）."""
+        for found in _ALIAS.finditer(text):
+            name = found.group("name") or found.group("zh")
+            alias = (found.group("alias") or found.group("zhalias")).strip()
+            resolved, _ = self.matcher.resolve_trimmed(name)
+            taken = self.matcher.resolve(read_mention(alias, self.words))
+            if resolved.unit is not None and resolved.score >= 90 and taken.unit is None:
+                self.matcher.aliases[normal(alias)] = resolved.unit
 
     def _new_of(self, mention: Mention) -> NewUnit | None:
         return next((n for n in self.new_units if n.matches(mention)), None)
@@ -213,6 +225,10 @@ class Extraction:
         if mention.new and self.new_units and self._generic(mention):
             return self._new_ref(self.new_units[-1], mention), text
         merged = self._merged_into(text)
+        if merged is None and subject:
+            # "The new office opens on 1 June and will report to ...": the words before.
+            cut = AFTER_NAME.search(text)
+            merged = self._merged_into(text[: cut.start()]) if cut else None
         if merged is not None:
             return merged, text
         renamed = self._renamed(mention)
@@ -797,6 +813,12 @@ class Extraction:
         )
 
 
+_ALIAS = re.compile(
+    r"(?P<name>(?-i:[A-Z])[\w&'’ -]{2,80}?)\s*\((?:hereafter\s+|hereinafter\s+)?(?:the\s+)?"
+    r"[\"“']?(?P<alias>(?-i:[A-Z])[\w&.-]{1,15})[\"”']?\)"
+    r"|(?P<zh>[\u4e00-\u9fff\w]{2,30}?)[（(](?:以下简称|以下称|下称|简称)[“\"「]?"
+    r"(?P<zhalias>[^”\"」）)]{1,20})[”\"」]?[）)]"
+)
 _ANAPHORA = re.compile(
     r"(?:(?:the\s+)?(?:enlarged|combined|merged|expanded|resulting|new)\s+|合并后的|整合后的|该|上述|新)"
     r"(?P<rest>.+)$",
@@ -949,6 +971,7 @@ def extract(
         units = units_on(day - timedelta(days=1) if day else None)
         pool = under(units, asked_root) if asked_root else dict(units)
         reading = Extraction(pool, phrases, root=asked_root or single_root(pool), taken=taken)
+        reading.learn_aliases(text)
         for sentence in sentences(text):
             reading.read(sentence)
         return reading

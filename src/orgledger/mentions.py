@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from rapidfuzz import fuzz, process
@@ -32,9 +32,17 @@ _ITEM_SEP = re.compile(r"\s*(?:[,，、;；/]|\bor\b|\baka\b|also known as|简�
 _ABBR = re.compile(r"[A-Za-z][A-Za-z0-9&.+-]{0,11}")
 _QUOTES = "\"'“”‘’「」『』"
 _NEW_WORDS = frozenset({"single", "joint", "combined", "unified"})
-_ZH_TAIL = re.compile(r"的(?:相关|全部|部分)?(?:业务|团队|人员|职能)$|(?:相关)?业务$|建制$|等.*$")
+_ZH_TAIL = re.compile(
+    r"的(?:相关|全部|部分)?(?:业务|团队|人员|职能)$|(?:相关)?业务$|建制$|等.*$|"
+    r"的(?:议案|决定|通知|公告|方案|批复|请示)》?$"
+)
 _LEADING_PREPOSITION = re.compile(
     r"(?:of|in|within|under|at|for|from|to|by|with|after|following)\s", re.IGNORECASE
+)
+# Where words after a subject's name begin: "Commercial as a single division", "The new
+# office opens on 1 June and".
+AFTER_NAME = re.compile(
+    r"\s+(?=(?:as|in|on|at|with|for|from|after|across|and|opens?|starts?|begins?|launch(?:es)?)\b)"
 )
 _STOP = frozenset({"the", "of", "and", "&", "for", "a", "an"})
 
@@ -260,6 +268,7 @@ class Matcher:
     units: Mapping[str, Unit]
     words: Words
     kinds: frozenset[str] = frozenset()  # words for kinds of unit ("market"), beyond the table's
+    aliases: dict[str, str] = field(default_factory=dict)  # short names the text defines
 
     @cached_property
     def _terms(self) -> tuple[dict[str, list[str]], dict[str, set[str]]]:
@@ -315,6 +324,17 @@ class Matcher:
             for uid in owners.get(text, ()):
                 how = "abbreviation" if raw == mention.abbr else "name"
                 offer(uid, 100.0, how, raw)
+            if text in self.aliases:
+                offer(self.aliases[text], 100.0, "the short name the text gives it", raw)
+            words = raw.split()
+            # "R&D Center", "IT Department": an abbreviation and a kind.
+            if (
+                len(words) > 1
+                and looks_like_abbr(words[0])
+                and all(w.lower() in self.words.generic for w in words[1:])
+            ):
+                for uid in owners.get(normal(words[0]), ()):
+                    offer(uid, 95.0, "its abbreviation and its kind", raw)
             if is_chinese(raw):
                 # The longest name the text ends with: 港航局水上安全监督处 is 水上安全监督处,
                 # not 安全监督处.
@@ -378,7 +398,7 @@ class Matcher:
                 best = (resolved, piece)
         if best is None and not chinese:
             # Words after the name: "Commercial as a single division".
-            for found in re.finditer(r"\s+(?=(?:as|in|on|at|with|for|from|after|across)\b)", text):
+            for found in AFTER_NAME.finditer(text):
                 piece = text[: found.start()].strip()
                 resolved = self.resolve(read_mention(piece, self.words))
                 if (resolved.unit or resolved.rivals) and (

@@ -144,11 +144,12 @@ _EFFECTIVE = re.compile(
     r"(?:effective|with\s+effect\s+from|takes?\s+effect|took\s+effect|starting|from|as\s+of|"
     r"as\s+from|beginning)\s*(?:on\s+|from\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
     r"(?:the\s+)?$|(?:becomes?|will\s+be|is|are)\s+(?:operational|live|in\s+force)\s+(?:on|from)\s+$|"
+    r"(?:opens?|launch(?:es)?|starts?|begins?|goes\s+live|closes?)\s+on\s+$|"
     r"(?:自|从)(?:今年|明年|本年度?)?\s*$",
     re.IGNORECASE,
 )
 _EFFECTIVE_AFTER = re.compile(
-    r"^\s*(?:起|开始)?\s*(?:正式)?(?:生效|实施|执行|施行|起生效|运行|启用)"
+    r"^\s*(?:起|开始)?\s*(?:正式)?(?:生效|实施|执行|施行|起生效|运行|启用|完成|挂牌|成立)"
 )
 
 
