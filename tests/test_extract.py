@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from benchmarks.extraction import CORPUS, cases, ledger_of, score, totals
+from benchmarks.extraction import CORPUS, SETS, cases, ledger_of, score, totals
 
 from orgledger.announcements import extract
 from orgledger.errors import ExtractError
@@ -23,7 +23,7 @@ def test_every_row_reads_its_example(row):
     assert hits, f"{row.id} does not read its own example"
 
 
-@pytest.mark.parametrize("folder", ["dev", "heldout", "blind", "blind2", "blind3", "blind4", "blind5"])
+@pytest.mark.parametrize("folder", SETS)
 def test_precision_and_recall_over_the_corpus(folder):
     scores = [score(c) for c in cases(CORPUS / folder)]
     assert len(scores) >= 6
@@ -216,7 +216,7 @@ def test_the_effective_date_is_the_one_said_to_be(text, day):
 
 
 def test_corpus_files_are_complete():
-    for folder in ("dev", "heldout", "blind", "blind2", "blind3", "blind4", "blind5"):
+    for folder in SETS:
         for text in (CORPUS / folder).glob("*.txt"):
             assert Path(text.with_suffix(".yaml")).exists(), text
 
