@@ -29,7 +29,7 @@ from orgledger.lookup import normal
 from orgledger.phrases import load
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "announcements"
-SETS = ("dev", "heldout", "blind", "blind2", "blind3", "blind4", "blind5")
+SETS = ("dev", "heldout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6")
 
 New = frozenset[str]
 Ref = str | New

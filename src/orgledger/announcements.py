@@ -272,10 +272,12 @@ class Extraction:
         found = _ANAPHORA.match(text.strip())
         if found is None or not self._generic(read_mention(found.group("rest"), self.words)):
             return None
-        merges = [op for op in self.operations if op.kind == "merge" and op.target is not None]
-        if merges and merges[-1].target is not None:
-            target = merges[-1].target
-            return replace(target, note=f"'{text}' -> {target.id} (what the merge made)")
+        grown = [
+            op for op in self.operations if op.kind in ("merge", "move") and op.target is not None
+        ]
+        if grown and grown[-1].target is not None:
+            target = grown[-1].target
+            return replace(target, note=f"'{text}' -> {target.id} (what the last change grew)")
         if self.new_units:
             kind = found.group("rest").strip().lower()
             alike = [
@@ -380,7 +382,12 @@ class Extraction:
         for group in groups:
             mention = read_mention(self._tail_trimmed(group), self.words)
             generic = self._generic(mention)
-            if not mention.empty and looks_like_unit(mention, self.words) and not generic:
+            if (
+                not mention.empty
+                and looks_like_unit(mention, self.words)
+                and not generic
+                and is_proper(mention)
+            ):
                 out.append(mention)
         return out
 
@@ -409,16 +416,18 @@ class Extraction:
     # ---- sentences ----
 
     def read(self, sentence: Sentence) -> None:
-        hedged = self._hedge(sentence)
-        if hedged is not None:
-            if self._structural(sentence):
-                self.unread.append(Unread(sentence, f"hedged: '{hedged}'"))
-            return
         reasons: list[str] = []
+        hedges: list[str] = []
         text = plain(sentence)
+        denial = self._hedge(sentence.lang, sentence.text, self.words.denials)
 
         def accept(hit: Hit) -> int | None:
             self._start = hit.start
+            hedge = denial or self._hedge(sentence.lang, text[: hit.end], self.words.hedges)
+            if hedge is not None:
+                # "is expected to close", "rumours that X will merge": not a change made.
+                hedges.append(hedge)
+                return hit.start
             result = self._apply(hit, sentence, text)
             if isinstance(result, str):
                 reasons.append(result)
@@ -426,7 +435,9 @@ class Extraction:
             return self._start if result else None
 
         hits = self.phrases.hits(text, sentence.lang, accept)
-        if not hits and self._structural(sentence):
+        if hedges:
+            self.unread.append(Unread(sentence, f"hedged: '{hedges[0]}'"))
+        elif not hits and self._structural(sentence):
             why = reasons[0] if reasons else "no phrase of the table matches"
             self.unread.append(Unread(sentence, why))
         if self.root is not None and any(w in sentence.text.lower() for w in self._tops(sentence)):
@@ -438,13 +449,16 @@ class Extraction:
     def _tops(self, sentence: Sentence) -> tuple[str, ...]:
         return self.words.top.get(sentence.lang, ())
 
-    def _hedge(self, sentence: Sentence) -> str | None:
-        """The hedge a sentence holds ("is expected to", 或将); case counts ("May" is a month)."""
-        for word in self.words.hedges.get(sentence.lang, ()):
-            if sentence.lang == "zh":
-                if word in sentence.text:
+    @staticmethod
+    def _hedge(lang: str, text: str, words: Mapping[str, tuple[str, ...]]) -> str | None:
+        """The first of the words the text holds; case counts ("May" is a month). Hedges
+        count in the words up to a change ("a move unions say could ..." does not hedge
+        the move before it), denials anywhere in its sentence."""
+        for word in words.get(lang, ()):
+            if lang == "zh":
+                if word in text:
                     return word
-            elif re.search(rf"\b{re.escape(word)}\b", sentence.text):
+            elif re.search(rf"\b{re.escape(word)}\b", text):
                 return word
         return None
 

@@ -348,7 +348,7 @@ class Matcher:
                 key = core(raw, self.words)
                 for uid in self._cores.get(key, ()) if key else ():
                     offer(uid, 90.0, "name but for a generic word", raw)
-                for uid in self._shortened(key):
+                for uid in self._shortened(key) if raw[:1].isupper() else ():
                     offer(uid, 85.0, "the first words of its name", raw)
                 head, _, last = key.rpartition(" ")
                 if head and last in self.kinds:
@@ -374,6 +374,29 @@ class Matcher:
             return Resolved(mention, None, top.score, top.how, (top, *rivals))
         return Resolved(mention, top.unit, top.score, top.how)
 
+    @cached_property
+    def _owners(self) -> frozenset[str]:
+        """The names of the organizations' tops, which may stand before a unit's name."""
+        tops = [u for u in self.units.values() if u.parent is None]
+        return frozenset(normal(t) for u in tops for t in (u.abbr, *u.names.values()) if t)
+
+    def _breaks(self, text: str) -> list[int]:
+        """Where an English name may begin: not inside a run of capitalized words
+        ("Conventional Generation Division" is not Generation Division), except after an
+        article or the organization's own name ("Acme Cloud Group")."""
+        out = [0]
+        for found in re.finditer(r"\s+", text):
+            before = text[: found.start()].split()
+            last = before[-1] if before else ""
+            head = normal(text[: found.start()])
+            if (
+                not last[:1].isupper()
+                or last.lower() in {"the", "a", "an", "our", "its", "new"}
+                or any(head.endswith(o) for o in self._owners)
+            ):
+                out.append(found.end())
+        return out
+
     def resolve_trimmed(self, text: str) -> tuple[Resolved, str]:
         """The best match among the text and its endings ("In the plan, the Cloud unit").
 
@@ -381,11 +404,7 @@ class Matcher:
         longest ending that matches best wins. Without a match, the whole text.
         """
         chinese = is_chinese(text)
-        starts = (
-            list(range(len(text) - 1))
-            if chinese
-            else [0, *[m.end() for m in re.finditer(r"\s+", text)]]
-        )
+        starts = list(range(len(text) - 1)) if chinese else self._breaks(text)
         best: tuple[Resolved, str] | None = None
         for start in starts:
             piece = text[start:].strip()

@@ -75,10 +75,10 @@ _EN_STOPS = (
     r"when|so|as\s+of|as(?!\s+well)|in\s+(?:a|an|the|its|order|line|charge)|reporting|"
     r"responsible"
 )
-_EN_END = rf"(?=\s*(?:[,;:.!?，。；：！？]|—|–|$)|\s+(?:{_EN_STOPS})\b)"
+_EN_END = rf"(?=\s*(?:[,;:.!?，。；：！？|]|—|–|$)|\s+(?:{_EN_STOPS})\b)"
 # A list runs on over commas ("A, B, and C") until a comma opens a new clause.
 _EN_LIST_END = (
-    rf"(?=\s*(?:[;:.!?，。；：！？]|—|–|$)|\s+(?:{_EN_STOPS})\b|,\s*(?:and\s+|but\s+|while\s+)?"
+    rf"(?=\s*(?:[;:.!?，。；：！？|]|—|–|$)|\s+(?:{_EN_STOPS})\b|,\s*(?:and\s+|but\s+|while\s+)?"
     r"(?:it\s+|they\s+|we\s+|the\s+company\s+|which\s+|who\s+)?(?:will|would|shall|set|sets|"
     r"establish\w*|form|forms|create|creates|merge|merges|move|moves|transfer\w*|dissolve\w*|"
     r"rename\w*|split|is|are|was|were|has|have|had|said|says|according|led|headed|effective|"
@@ -125,6 +125,7 @@ class _Words(BaseModel):
     unit: dict[Lang, list[str]] = Field(default_factory=dict)
     kinds: dict[str, list[str]] = Field(default_factory=dict)
     hedges: dict[Lang, list[str]] = Field(default_factory=dict)
+    denials: dict[Lang, list[str]] = Field(default_factory=dict)
     structural: dict[Lang, list[str]] = Field(default_factory=dict)
     leading: dict[Lang, list[str]] = Field(default_factory=dict)
     top: dict[Lang, list[str]] = Field(default_factory=dict)
@@ -171,6 +172,7 @@ class Words:
     unit: Mapping[str, tuple[str, ...]]
     kinds: Mapping[str, tuple[str, ...]]
     hedges: Mapping[str, tuple[str, ...]]
+    denials: Mapping[str, tuple[str, ...]]
     structural: Mapping[str, tuple[str, ...]]
     leading: Mapping[str, tuple[str, ...]]
     top: Mapping[str, tuple[str, ...]]
@@ -304,6 +306,7 @@ def _words(tables: Sequence[_Table]) -> Words:
         merged("unit"),
         merged("kinds"),
         merged("hedges"),
+        merged("denials"),
         merged("structural"),
         merged("leading"),
         merged("top"),
