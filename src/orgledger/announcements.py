@@ -40,7 +40,7 @@ from .mentions import (
     split_list,
 )
 from .model import SLUG, Unit
-from .phrases import Hit, Phrases, Words
+from .phrases import Hit, Phrases
 from .sentences import Dated, Sentence, dates, effective_date, plain, sentences
 
 ORDER = ("create", "merge", "split", "move", "rename", "dissolve")
@@ -79,7 +79,7 @@ class Extraction:
         self.root = root
         # Matching knows only the generic words of the table: a word an organization uses
         # for its units ("Operations") can still tell two of them apart.
-        self.matcher = Matcher(self.units, phrases.words, _kinds(self.words))
+        self.matcher = Matcher(self.units, phrases.words, self.words.generic)
         self.taken = set(taken) | set(units)
         self.new_units: list[NewUnit] = []
         self.operations: list[Operation] = []
@@ -396,7 +396,7 @@ class Extraction:
         if is_chinese(text) or re.search(r"[)\]）】]\s*$", text):
             return text
         words = text.split()
-        generic = {w.lower() for w in self.words.unit.get("en", ())}
+        generic = self.words.generic
         last = max((i for i, w in enumerate(words) if w.lower().strip(",") in generic), default=-1)
         if last < 0:
             return text
@@ -672,8 +672,7 @@ class Extraction:
                 known.targets.extend(
                     t for t in op.targets if t.id not in {k.id for k in known.targets}
                 )
-                if op.sentence.line not in known.also and op.sentence.line != known.sentence.line:
-                    known.also.append(op.sentence.line)
+                _also(known, op)
                 return
             if op.kind == known.kind == "rename" and op.units[0].id == known.units[0].id:
                 assert op.rename is not None and known.rename is not None
@@ -681,12 +680,10 @@ class Extraction:
                     names = {**op.rename.names, **known.rename.names}
                     abbr = known.rename.abbr or op.rename.abbr
                     known.rename = Mention(known.rename.text, names, abbr)
-                    if op.sentence.line not in known.also:
-                        known.also.append(op.sentence.line)
+                    _also(known, op)
                     return
             if known.key() == op.key():
-                if op.sentence.line != known.sentence.line and op.sentence.line not in known.also:
-                    known.also.append(op.sentence.line)
+                _also(known, op)
                 return
         self.operations.append(op)
 
@@ -760,8 +757,7 @@ class Extraction:
                 )
                 if home is not None:
                     home.children.setdefault(op.target.id, []).append(op.units[0].id)
-                    if op.sentence.line not in home.also and op.sentence.line != home.sentence.line:
-                        home.also.append(op.sentence.line)
+                    _also(home, op)
                     continue
             kept.append(op)
         return kept
@@ -858,9 +854,10 @@ _OPS: Mapping[str, Callable[[Extraction, Said], bool | str]] = {
 }
 
 
-def _kinds(words: Words) -> frozenset[str]:
-    """The English words that name a kind of unit, the organization's own included."""
-    return frozenset(w.lower() for w in words.unit.get("en", ()))
+def _also(known: Operation, op: Operation) -> None:
+    """Note that another sentence says what `known` says."""
+    if op.sentence.line != known.sentence.line and op.sentence.line not in known.also:
+        known.also.append(op.sentence.line)
 
 
 def _first_sentence(ops: list[Operation], unit: NewUnit) -> Sentence:
