@@ -225,3 +225,44 @@ def test_the_reference_lists_every_row_of_the_table():
     reference = (Path(__file__).resolve().parent.parent / "docs" / "extract.md").read_text("utf-8")
     missing = [row.id for row in TABLE.rows if f"`{row.id}`" not in reference]
     assert not missing
+
+
+def test_stdin_phrases_and_a_given_date_through_the_command_line(tmp_path, cli):
+    db = str(tmp_path / "ledger.db")
+    cli("init", "--db", db)
+    cli("apply", str(CORPUS / "orgs" / "northmere.yaml"), "--db", db)
+    extra = tmp_path / "house.yaml"
+    extra.write_text(
+        "phrases:\n"
+        "  - id: en-sunset\n"
+        "    lang: en\n"
+        "    op: dissolve\n"
+        "    confidence: 0.8\n"
+        "    pattern: '{units}{aux}sunset\\b'\n"
+        "    example: Mortgages will be sunset.\n",
+        encoding="utf-8",
+    )
+    text = "On 1 May 2022 Mortgages will be sunset.\n"
+    args = ["extract", "-", "--effective", "2022-06-01", "--db", db]
+    plain = cli(*args, input=text)
+    assert plain.exit_code == 0, plain.output
+    assert yaml.safe_load(plain.stdout)["ops"] == []
+    house = cli(*args, "--phrases", str(extra), "--id", "house-style", input=text)
+    draft = yaml.safe_load(house.stdout)
+    assert draft["id"] == "house-style"
+    assert draft["effective"] == "2022-06-01"  # the option wins over the text's date
+    assert [op.get("dissolve") for op in draft["ops"]] == ["rb-mortgages"]
+    assert "drafted 1 dissolve" in house.stderr
+
+
+def test_without_a_ledger_the_text_is_read_but_no_name_matched(tmp_path, cli):
+    result = cli(
+        "extract",
+        "-",
+        "--db",
+        str(tmp_path / "none.db"),
+        input="Acme will dissolve its Support Department.\n",
+    )
+    assert result.exit_code == 0
+    assert "names are not matched" in result.stderr
+    assert "dissolve: 'unknown: Support Department'" in result.stdout
