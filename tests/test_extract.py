@@ -14,6 +14,16 @@ from orgledger.phrases import load
 from orgledger.sentences import effective_date, sentences
 
 TABLE = load()
+# A house-style row a user might add with --phrases.
+SUNSET = (
+    "phrases:\n"
+    "  - id: en-sunset\n"
+    "    lang: en\n"
+    "    op: dissolve\n"
+    "    confidence: 0.8\n"
+    "    pattern: '{units}{aux}sunset\\b'\n"
+    "    example: Mortgages will be sunset.\n"
+)
 
 
 @pytest.mark.parametrize("row", TABLE.rows, ids=lambda r: r.id)
@@ -164,16 +174,7 @@ def test_a_missing_file_is_refused(tmp_path, cli):
 
 def test_added_phrases_are_tried_first_and_checked(tmp_path):
     extra = tmp_path / "more.yaml"
-    extra.write_text(
-        "phrases:\n"
-        "  - id: en-sunset\n"
-        "    lang: en\n"
-        "    op: dissolve\n"
-        "    confidence: 0.8\n"
-        "    pattern: '{units}{aux}sunset\\b'\n"
-        "    example: Mortgages will be sunset.\n",
-        encoding="utf-8",
-    )
+    extra.write_text(SUNSET, encoding="utf-8")
     table = load([extra])
     assert table.rows[0].id == "en-sunset"
     ledger = ledger_of("northmere")
@@ -232,16 +233,7 @@ def test_stdin_phrases_and_a_given_date_through_the_command_line(tmp_path, cli):
     cli("init", "--db", db)
     cli("apply", str(CORPUS / "orgs" / "northmere.yaml"), "--db", db)
     extra = tmp_path / "house.yaml"
-    extra.write_text(
-        "phrases:\n"
-        "  - id: en-sunset\n"
-        "    lang: en\n"
-        "    op: dissolve\n"
-        "    confidence: 0.8\n"
-        "    pattern: '{units}{aux}sunset\\b'\n"
-        "    example: Mortgages will be sunset.\n",
-        encoding="utf-8",
-    )
+    extra.write_text(SUNSET, encoding="utf-8")
     text = "On 1 May 2022 Mortgages will be sunset.\n"
     args = ["extract", "-", "--effective", "2022-06-01", "--db", db]
     plain = cli(*args, input=text)

@@ -39,7 +39,7 @@ from .mentions import (
     read_mention,
     split_list,
 )
-from .model import SLUG, Unit
+from .model import SLUG, Snapshot, Unit
 from .phrases import Hit, Phrases
 from .sentences import Dated, Sentence, dates, effective_date, plain, sentences
 
@@ -75,6 +75,7 @@ class Extraction:
     ) -> None:
         self.phrases = phrases
         self.units = dict(units)
+        self.tree = Snapshot(date.max, self.units)
         self.words = learned(phrases.words, self.units)
         self.root = root
         # Matching knows only the generic words of the table: a word an organization uses
@@ -187,7 +188,7 @@ class Extraction:
     def _generic(self, mention: Mention) -> bool:
         """Whether a name is only generic words ("the new group", 新事业群)."""
         base = self.matcher.words
-        marks = sorted(self.words.unit.get("zh", ()), key=len, reverse=True)
+        marks = self.words.zh_marks
         for name in mention.names.values():
             if is_chinese(name):
                 rest = name
@@ -818,7 +819,7 @@ class Extraction:
             new_units=tuple(self.new_units),
             kept=tuple(_unique_kept(self.kept, {r.id for op in ordered for r in op.refs})),
             unread=tuple(self.unread),
-            children=_children(self.units),
+            children={uid: self.tree.children(uid) for uid in self.units},
             words=self.words,
         )
 
@@ -878,14 +879,6 @@ def _unique_kept(kept: list[Kept], changed: set[str]) -> list[Kept]:
     return out
 
 
-def _children(units: Mapping[str, Unit]) -> dict[str, tuple[str, ...]]:
-    out: dict[str, list[str]] = {}
-    for uid, unit in units.items():
-        if unit.parent is not None:
-            out.setdefault(unit.parent, []).append(uid)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
-
-
 def _ordered(ops: list[Operation], creators: Mapping[str, Operation]) -> list[Operation]:
     """Creates, merges, splits, moves, renames, dissolves; but a unit made before it is used."""
     made_by = {uid: id(op) for uid, op in creators.items()}
@@ -929,24 +922,6 @@ def _title(text: str, name: str) -> str:
     return f"Drafted from {name}"
 
 
-def single_root(units: Mapping[str, Unit]) -> str | None:
-    roots = sorted(uid for uid, unit in units.items() if unit.parent is None)
-    return roots[0] if len(roots) == 1 else None
-
-
-def under(units: Mapping[str, Unit], root: str) -> dict[str, Unit]:
-    """The units of `root`'s subtree."""
-    kids = _children(units)
-    out: dict[str, Unit] = {}
-    stack = [root]
-    while stack:
-        uid = stack.pop()
-        if uid in units:
-            out[uid] = units[uid]
-            stack.extend(kids.get(uid, ()))
-    return out
-
-
 def extract(
     text: str,
     units_on: UnitsOn,
@@ -975,13 +950,18 @@ def extract(
         said = f'from the text, line {dated.line}: "{dated.words}"'
     else:
         said = "the text gives no date"
-    asked_root = root
 
     def read(day: date | None) -> Extraction:
         # Names are matched against the structure the change starts from: the day before.
-        units = units_on(day - timedelta(days=1) if day else None)
-        pool = under(units, asked_root) if asked_root else dict(units)
-        reading = Extraction(pool, phrases, root=asked_root or single_root(pool), taken=taken)
+        units = Snapshot(date.max, units_on(day - timedelta(days=1) if day else None))
+        if root is None:
+            pool, roots = dict(units.units), units.roots()
+        else:
+            pool = {u.id: u for u, _ in units.walk(root)} if root in units else {}
+            roots = (root,)
+        # Without --org, new units go under the ledger's only root, if it has one.
+        top = roots[0] if len(roots) == 1 else None
+        reading = Extraction(pool, phrases, root=top, taken=taken)
         reading.learn_aliases(text)
         for sentence in sentences(text):
             reading.read(sentence)
@@ -996,9 +976,8 @@ def extract(
             effective = better.day
             said = f'from the sentence of a change, line {better.line}: "{better.words}"'
             reading = read(effective)
-    root = reading.root
     if changeset_id is None:
-        base = f"{root or 'draft'}-{effective.isoformat() if effective else 'undated'}"
+        base = f"{reading.root or 'draft'}-{effective.isoformat() if effective else 'undated'}"
         used = set(recorded)
         changeset_id = next(
             c for n in range(1, 10_000) if (c := base if n == 1 else f"{base}-{n}") not in used

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import orjson
@@ -18,15 +17,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .changeset import Record, chain_hash, sha256, timestamp
 from .errors import ArchiveError
-from .metrics import MetricValue
 from .model import Json
-from .periods import Period
 from .store import (
     MetricLoad,
     ScenarioEvent,
     parse_time,
     record_from_row,
     record_row,
+    value_from_row,
     value_row,
 )
 from .tokens import TokenEvent
@@ -255,19 +253,5 @@ def _load(load: _Load) -> MetricLoad:
         load.id,
         recorded,
         load.file,
-        tuple(
-            MetricValue(
-                unit=v.unit,
-                metric=v.metric,
-                period=Period(date.fromisoformat(v.start), date.fromisoformat(v.end)),
-                value=v.value,
-                currency=v.currency,
-                basis=v.basis,
-                sources=tuple(v.sources),
-                row=v.row,
-                load=load.id,
-                recorded_at=recorded,
-            )
-            for v in load.values
-        ),
+        tuple(value_from_row(v, v.sources, load.id, recorded) for v in load.values),
     )

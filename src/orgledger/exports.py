@@ -16,7 +16,7 @@ import io
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -486,6 +486,29 @@ def _label_lines(node: Node, lang: str | None) -> list[str]:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def _chart(
+    snapshot: Snapshot,
+    root: str | None,
+    depth: int | None,
+    lang: str | None,
+    diff: Diff | None,
+    direction: str,
+) -> list[Node]:
+    """The nodes a chart in `direction` draws (what DOT and Mermaid share)."""
+    if direction not in DIRECTIONS:
+        raise UsageError(f"direction must be TB or LR, not '{direction}'")
+    return chart_nodes(snapshot, root, depth, lang, diff)
+
+
+def _links(nodes: list[Node], drawn: Collection[str]) -> Iterator[tuple[Node, Link]]:
+    """The dotted lines a chart draws: from units still there, to units drawn."""
+    for node in nodes:
+        if node.status != "ended":
+            for link in node.unit.links:
+                if link.to in drawn:
+                    yield node, link
+
+
 def _dot_string(text: str) -> str:
     """A DOT quoted string showing `text` as it is (no escape sequence survives)."""
     text = _CONTROL.sub(" ", text).replace("\\", "\\\\").replace('"', '\\"')
@@ -507,9 +530,7 @@ def to_dot(
     its id in the SVG. With `diff` (ending on the snapshot's date), units are coloured
     by what changed, the ended ones drawn greyed and dashed, with a legend.
     """
-    if direction not in DIRECTIONS:
-        raise UsageError(f"direction must be TB or LR, not '{direction}'")
-    nodes = chart_nodes(snapshot, root, depth, lang, diff)
+    nodes = _chart(snapshot, root, depth, lang, diff, direction)
     drawn = {node.unit.id for node in nodes}
     # newrank: dot's older ranking is quadratic on wide trees (50,000 units: 5 minutes
     # with it, more than 20 without).
@@ -538,16 +559,12 @@ def to_dot(
         if parent is not None and parent in drawn:
             style = ' [style=dashed, color="#b0b0b0"]' if node.status == "ended" else ""
             lines.append(f'  "{parent}" -> "{node.unit.id}"{style};')
-    for node in nodes:
-        if node.status == "ended":
-            continue
-        for link in node.unit.links:
-            if link.to in drawn:
-                lines.append(
-                    f'  "{node.unit.id}" -> "{link.to}" [style=dotted, constraint=false, '
-                    f'arrowhead=vee, color="#6d7a8c", '
-                    f"label={_dot_string(link.type)}];"
-                )
+    for node, link in _links(nodes, drawn):
+        lines.append(
+            f'  "{node.unit.id}" -> "{link.to}" [style=dotted, constraint=false, '
+            f'arrowhead=vee, color="#6d7a8c", '
+            f"label={_dot_string(link.type)}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -617,9 +634,7 @@ def to_mermaid(
     """A Mermaid flowchart (`flowchart TD`, or `LR`); labels are escaped, node ids
     generated. With `diff`, changed units get a class each, ended units are drawn
     dashed, and a legend follows."""
-    if direction not in DIRECTIONS:
-        raise UsageError(f"direction must be TB or LR, not '{direction}'")
-    nodes = chart_nodes(snapshot, root, depth, lang, diff)
+    nodes = _chart(snapshot, root, depth, lang, diff, direction)
     ids: dict[str, str] = {}
     lines = [f"flowchart {'TD' if direction == 'TB' else 'LR'}"]
     for node in nodes:
@@ -633,13 +648,9 @@ def to_mermaid(
         if unit.parent in ids:
             arrow = "-.-" if node.status == "ended" else "-->"
             lines.append(f"  {ids[unit.parent]} {arrow} {ids[unit.id]}")
-    for node in nodes:
-        if node.status == "ended":
-            continue
-        for link in node.unit.links:
-            if link.to in ids:
-                kind = _mermaid_text(link.type)
-                lines.append(f'  {ids[node.unit.id]} -.->|"{kind}"| {ids[link.to]}')
+    for node, link in _links(nodes, ids):
+        kind = _mermaid_text(link.type)
+        lines.append(f'  {ids[node.unit.id]} -.->|"{kind}"| {ids[link.to]}')
     if diff is not None:
         since = _mermaid_text(f"changes since {diff.start.isoformat()}")
         lines.append(f'  subgraph legend["{since}"]')

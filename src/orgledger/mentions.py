@@ -84,8 +84,8 @@ class Mention:
 def _strip_leading(text: str, words: Words) -> tuple[str, bool]:
     """The text without the articles, "new" and stuck verbs before it; and whether "new" was."""
     new = False
-    zh = sorted(words.leading.get("zh", ()), key=len, reverse=True)
-    en = sorted(words.leading.get("en", ()), key=len, reverse=True)
+    zh = words.leading_first.get("zh", ())
+    en = words.leading_first.get("en", ())
     changed = True
     while changed and text:
         changed = False

@@ -182,6 +182,16 @@ class Words:
         """The English unit words, lower case: what a name's core leaves out."""
         return frozenset(w.lower() for w in self.unit.get("en", ()))
 
+    @cached_property
+    def leading_first(self) -> Mapping[str, tuple[str, ...]]:
+        """The leading words of each language, longest first (so 新组建的 before 新)."""
+        return {lang: tuple(sorted(ws, key=len, reverse=True)) for lang, ws in self.leading.items()}
+
+    @cached_property
+    def zh_marks(self) -> tuple[str, ...]:
+        """The Chinese unit words, longest first (so 事业部 before 部)."""
+        return tuple(sorted(self.unit.get("zh", ()), key=len, reverse=True))
+
 
 @dataclass(frozen=True)
 class Phrases:
@@ -321,6 +331,15 @@ def _builtin() -> _Table:
 
 def load(extra: Sequence[str | Path] = ()) -> Phrases:
     """The built-in table, with the rows of each extra file tried first."""
+    return _load(tuple(str(p) for p in extra)) if extra else _builtin_phrases()
+
+
+@cache
+def _builtin_phrases() -> Phrases:
+    return _load(())
+
+
+def _load(extra: tuple[str, ...]) -> Phrases:
     tables: list[tuple[_Table, str]] = []
     for path in extra:
         try:

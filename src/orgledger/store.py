@@ -721,18 +721,7 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(query).all()
         return [
-            MetricValue(
-                unit=row.unit,
-                metric=row.metric,
-                period=Period(date.fromisoformat(row.start), date.fromisoformat(row.end)),
-                value=row.value,
-                currency=row.currency,
-                basis=row.basis,
-                sources=tuple(orjson.loads(row.sources)),
-                row=row.row,
-                load=row.load,
-                recorded_at=parse_time(row.recorded_at),
-            )
+            value_from_row(row, orjson.loads(row.sources), row.load, parse_time(row.recorded_at))
             for row in rows
         ]
 
@@ -849,6 +838,23 @@ class ScenarioEvent:
     recorded_at: datetime
     actor: str | None
     body: str | None
+
+
+def value_from_row(row: Any, sources: Sequence[str], load: int, recorded: datetime) -> MetricValue:
+    """A metric value from its stored row (or its exported object), its sources given apart:
+    stored as JSON text, exported as a list."""
+    return MetricValue(
+        unit=row.unit,
+        metric=row.metric,
+        period=Period(date.fromisoformat(row.start), date.fromisoformat(row.end)),
+        value=row.value,
+        currency=row.currency,
+        basis=row.basis,
+        sources=tuple(sources),
+        row=row.row,
+        load=load,
+        recorded_at=recorded,
+    )
 
 
 def value_row(value: MetricValue) -> dict[str, Any]:
